@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Layers of SwiftDDP, each depending only on the ones listed before it:
+/// CBLAS/CMPI (system C libraries) → TensorCore (tensors, BLAS kernels, RNG)
+/// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
+/// → Optim (optimizers, schedules) → ddp (command line).
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "SwiftDDP",
+    products: [
+        .executable(name: "ddp", targets: ["ddp"]),
+        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
+        .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
+        .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
+        .executableTarget(name: "ddp", dependencies: ["NN", "Optim", "Autograd", "TensorCore", "CMPI"],
+                          swiftSettings: release),
+        .target(name: "TestSupport", dependencies: ["Autograd", "TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),
+    ]
+)

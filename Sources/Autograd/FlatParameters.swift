@@ -1,0 +1,48 @@
+import TensorCore
+
+/// All parameters of a model in one flat buffer, and all their gradients in a second flat
+/// buffer with the same layout (llm.c's design). Broadcast, allreduce, checkpoints and optimizer
+/// updates are then one pass over a buffer each. Each parameter `Variable` becomes a view into
+/// the arena; its gradient a view into the gradient arena at the same offset.
+public final class FlatParameters {
+    public let parameters: [Variable]
+    /// Element offset of each parameter inside the arenas, in `parameters` order.
+    public let offsets: [Int]
+    public let count: Int
+    public let values: Storage
+    public let grads: Storage
+
+    /// Moves `parameters` (in this order) into fresh arenas, keeping their current values.
+    /// Order matters for data parallelism: listing the parameters that backward finishes first
+    /// (the last layers) first makes gradient buckets contiguous ranges that complete early.
+    public init(_ parameters: [Variable]) {
+        var seen = Set<ObjectIdentifier>()
+        let unique = parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        self.parameters = unique
+        var offsets: [Int] = []
+        var total = 0
+        for p in unique {
+            offsets.append(total)
+            total += p.count
+        }
+        self.offsets = offsets
+        self.count = total
+        values = Storage(zeros: total)
+        grads = Storage(zeros: total)
+        for (p, o) in zip(unique, offsets) {
+            p.rebind(value: Tensor(view: values, offset: o, shape: p.shape))
+            p.bindGrad(Tensor(view: grads, offset: o, shape: p.shape))
+        }
+    }
+
+    public var valueBuffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: values.base, count: count) }
+    public var gradBuffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: grads.base, count: count) }
+
+    /// Element range of parameter `i` inside the arenas.
+    public func range(of i: Int) -> Range<Int> { offsets[i]..<(offsets[i] + parameters[i].count) }
+
+    public func zeroGrad() { grads.base.update(repeating: 0, count: count) }
+
+    /// Freezes (or unfreezes) every parameter: frozen ones get no gradient computed at all.
+    public func setTrainable(_ trainable: Bool) { for p in parameters { p.requiresGrad = trainable } }
+}

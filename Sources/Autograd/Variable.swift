@@ -1,0 +1,94 @@
+import TensorCore
+
+/// A tensor that takes part in reverse-mode differentiation (micrograd's `Value`, at tensor
+/// granularity). Each differentiable operation returns a `Variable` that remembers its inputs
+/// and a closure computing their gradients; `backward()` runs those closures in reverse
+/// topological order. Operations are coarse (a whole matmul, a whole convolution), so this
+/// bookkeeping is negligible next to the math.
+public final class Variable {
+    /// The forward value. For parameters this is a view into a flat parameter arena.
+    public internal(set) var value: Tensor
+    /// The accumulated gradient, same shape as `value`. For parameters, a view into the flat
+    /// gradient arena (kept across steps and accumulating until zeroed); for intermediate
+    /// results, a pooled buffer released as soon as backward has consumed it.
+    public internal(set) var grad: Tensor?
+    /// Whether gradients flow into this variable. Parameters set it to `false` to be frozen
+    /// for a step (e.g. the discriminator while the GAN's generator trains).
+    public var requiresGrad: Bool
+    public var name: String
+    var node: Node?
+
+    public init(_ value: Tensor, requiresGrad: Bool = false, name: String = "") {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        self.name = name
+    }
+
+    init(_ value: Tensor, node: Node) {
+        self.value = value
+        self.requiresGrad = true
+        self.name = ""
+        self.node = node
+    }
+
+    public var shape: [Int] { value.shape }
+    public var count: Int { value.count }
+    /// True for parameters and inputs (not produced by an operation that records a gradient).
+    public var isLeaf: Bool { node == nil }
+
+    /// The gradient buffer to write this variable's gradient contribution into, and whether to
+    /// add to it (`true`) or overwrite it (`false`, the first contribution to a fresh buffer,
+    /// which then need not be zeroed: kernels write it with BLAS beta = 0).
+    public func gradSlot() -> (grad: Tensor, accumulate: Bool) {
+        if let g = grad { return (g, true) }
+        let g = Tensor(uninitialized: value.shape)
+        grad = g
+        return (g, false)
+    }
+
+    /// The gradient buffer, zero-filled on first use (for scatter-style kernels).
+    public func zeroedGrad() -> Tensor {
+        if let g = grad { return g }
+        let g = Tensor(zeros: value.shape)
+        grad = g
+        return g
+    }
+
+    /// Adds `g` (same shape) to this variable's gradient.
+    public func accumulateGrad(_ g: Tensor) {
+        let (dst, acc) = gradSlot()
+        if acc { BLAS.axpy(g.count, 1, g.data, dst.data) } else { dst.copy(from: g) }
+    }
+
+    /// Sets the gradient storage (used to place parameter gradients inside the flat arena).
+    public func bindGrad(_ g: Tensor?) { grad = g }
+
+    /// Points this variable's value at new storage with the same shape (used to move
+    /// parameters into the flat arena) after copying the current values there.
+    public func rebind(value newValue: Tensor) {
+        precondition(newValue.shape == value.shape,
+                     "rebind \(name): \(shapeString(newValue.shape)) vs \(shapeString(value.shape))")
+        newValue.copy(from: value)
+        value = newValue
+    }
+
+    /// Drops the gradient of a non-parameter variable.
+    public func clearGrad() { grad = nil }
+}
+
+/// How an operation's output was computed: its inputs and the closure that, given the output's
+/// gradient, adds each input's gradient contribution.
+final class Node {
+    let inputs: [Variable]
+    let backward: (Tensor) -> Void
+    init(inputs: [Variable], backward: @escaping (Tensor) -> Void) {
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+extension Variable: CustomStringConvertible {
+    public var description: String {
+        "Variable(\(name.isEmpty ? "" : name + " ")\(shapeString(shape)), requiresGrad: \(requiresGrad))"
+    }
+}

@@ -1,0 +1,58 @@
+import CBLAS
+
+/// Matrix products, all through OpenBLAS `cblas_sgemm` (row-major). No hand-written GEMM loops.
+public enum BLAS {
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, with leading dimensions for strided sub-matrices.
+    @inline(__always)
+    public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m { let row = c + i * ldc; for j in 0..<n { row[j] *= beta } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Matrix product of two 2-D tensors into `c` (which must have the output shape).
+    public static func matmul(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool = false,
+                              alpha: Float = 1, beta: Float = 0, into c: Tensor) {
+        let out = checkShape { try ShapeRules.matmul(a.shape, b.shape, transposeA: transA, transposeB: transB) }
+        precondition(c.shape == out, "matmul: output \(shapeString(c.shape)) should be \(shapeString(out))")
+        let k = transA ? a.shape[0] : a.shape[1]
+        gemm(transA: transA, transB: transB, m: out[0], n: out[1], k: k, alpha: alpha,
+             a: a.data, lda: a.shape[1], b: b.data, ldb: b.shape[1], beta: beta, c: c.data, ldc: out[1])
+    }
+
+    /// A batch of independent products, one `cblas_sgemm` each, with fixed element strides
+    /// between consecutive matrices (e.g. attention heads laid out inside a larger buffer).
+    public static func gemmBatched(count: Int, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, strideA: Int,
+                                   b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+                                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int) {
+        for i in 0..<count {
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                 a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+                 beta: beta, c: c + i * strideC, ldc: ldc)
+        }
+    }
+
+    /// y += alpha · x
+    @inline(__always)
+    public static func axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+
+    public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+
+    /// Threads OpenBLAS may use in this process (one per rank's share of the cores).
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+}

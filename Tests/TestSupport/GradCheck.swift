@@ -1,0 +1,79 @@
+import Autograd
+import TensorCore
+import XCTest
+
+/// Finite-difference gradient checking for tests.
+///
+/// The scalar objective is L = Σ f(inputs) ⊙ R for a fixed random R (so every output element
+/// matters, with different weights). Analytic gradients come from `backward(seed: R)`;
+/// numerical ones from central differences, evaluated and summed in Double.
+public enum GradCheck {
+    /// Checks d L / d input for every input (up to `maxElements` sampled elements each).
+    /// `f` must be deterministic: the same inputs give the same outputs.
+    public static func check(_ inputs: [Tensor], eps: Float = 1e-2, tolerance: Double = 2e-2,
+                             maxElements: Int = 60, seed: UInt64 = 7,
+                             file: StaticString = #filePath, line: UInt = #line,
+                             _ f: ([Variable]) -> Variable) {
+        let vars = inputs.map { Variable($0.copy(), requiresGrad: true) }
+        let out = f(vars)
+        var rng = RandomGenerator(seed: seed, stream: [99])
+        let r = Tensor(uninitialized: out.shape)
+        rng.fillUniform(r, low: -1, high: 1)
+        out.backward(seed: r)
+
+        func objective() -> Double {
+            let o = withoutGradient { f(inputs.map { Variable($0) }) }
+            var s = 0.0
+            for i in 0..<o.count { s += Double(o.value.data[i]) * Double(r.data[i]) }
+            return s
+        }
+
+        for (k, x) in inputs.enumerated() {
+            guard let g = vars[k].grad else {
+                XCTFail("input \(k) \(shapeString(x.shape)) received no gradient", file: file, line: line)
+                continue
+            }
+            var pick = RandomGenerator(seed: seed, stream: [UInt64(k)])
+            let indices = x.count <= maxElements ? Array(0..<x.count) : (0..<maxElements).map { _ in Int(pick.next() % UInt64(x.count)) }
+            var worst = 0.0, worstIndex = -1, worstPair = (0.0, 0.0)
+            for i in indices {
+                let saved = x.data[i]
+                x.data[i] = saved + eps
+                let plus = objective()
+                x.data[i] = saved - eps
+                let minus = objective()
+                x.data[i] = saved
+                let numeric = (plus - minus) / (2 * Double(eps))
+                let analytic = Double(g.data[i])
+                let err = abs(numeric - analytic) / max(1, abs(numeric) + abs(analytic))
+                if err > worst { worst = err; worstIndex = i; worstPair = (analytic, numeric) }
+            }
+            XCTAssertLessThan(worst, tolerance,
+                              "input \(k) \(shapeString(x.shape)) element \(worstIndex): analytic \(worstPair.0) vs numeric \(worstPair.1)",
+                              file: file, line: line)
+        }
+    }
+
+    /// A tensor of uniform values in [low, high) from a named stream.
+    public static func random(_ shape: [Int], low: Float = -1, high: Float = 1, seed: UInt64 = 1) -> Tensor {
+        var rng = RandomGenerator(seed: seed, stream: [UInt64(shape.reduce(1, *))])
+        let t = Tensor(uninitialized: shape)
+        rng.fillUniform(t, low: low, high: high)
+        return t
+    }
+
+    /// Values bounded away from zero (|v| ≥ margin), so kinks of relu/max do not sit within eps.
+    public static func awayFromZero(_ shape: [Int], margin: Float = 0.1, seed: UInt64 = 1) -> Tensor {
+        let t = random(shape, seed: seed)
+        for i in 0..<t.count { let v = t.data[i]; t.data[i] = v >= 0 ? v + margin : v - margin }
+        return t
+    }
+}
+
+/// Largest |a − b| / max(1, |b|) over two equally shaped tensors.
+public func maxRelativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
+    precondition(a.count == b.count)
+    var m: Float = 0
+    for i in 0..<a.count { m = max(m, abs(a.data[i] - b.data[i]) / max(1, abs(b.data[i]))) }
+    return m
+}
