@@ -4,14 +4,15 @@ import PackageDescription
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI (system C libraries) → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
-/// → Optim (optimizers, schedules) → ddp (command line).
+/// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging)
+/// → ddp (command line).
 let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "SwiftDDP",
     products: [
         .executable(name: "ddp", targets: ["ddp"]),
-        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim"]),
+        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -22,12 +23,14 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
-        .executableTarget(name: "ddp", dependencies: ["NN", "Optim", "Autograd", "TensorCore", "CMPI"],
+        .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
+        .executableTarget(name: "ddp", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
                           swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Autograd", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),
+        .testTarget(name: "CommTests", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "TestSupport"]),
     ]
 )

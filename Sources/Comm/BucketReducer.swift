@@ -1,0 +1,89 @@
+import Foundation
+
+/// A background thread that reduces gradient buckets in the order they are handed to it
+/// (Horovod's background thread, PyTorch DDP's reducer). Backward enqueues a bucket the moment
+/// its last gradient is final and goes on computing; `waitAll` blocks only for what has not yet
+/// finished — the exposed communication time.
+final class BucketReducer: @unchecked Sendable {
+    struct Timing {
+        var bucket: Int
+        var start: Double
+        var end: Double
+    }
+
+    private let comm: Communicator
+    private let base: UnsafeMutablePointer<Float>
+    private let cond = NSCondition()
+    private var queue: [(Int, Range<Int>)] = []
+    private var inFlight = 0
+    private var stopping = false
+    private var timings: [Timing] = []
+    private var thread: Thread?
+
+    init(comm: Communicator, gradients: UnsafeMutablePointer<Float>) {
+        self.comm = comm
+        self.base = gradients
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "gradient reducer"
+        thread = t
+        t.start()
+    }
+
+    deinit {
+        cond.lock()
+        stopping = true
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    func enqueue(bucket: Int, range: Range<Int>) {
+        cond.lock()
+        queue.append((bucket, range))
+        inFlight += 1
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// Waits until every enqueued bucket is reduced; returns their timings and clears them.
+    func waitAll() -> [Timing] {
+        cond.lock()
+        while inFlight > 0 { cond.wait() }
+        let t = timings
+        timings.removeAll(keepingCapacity: true)
+        cond.unlock()
+        return t
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while queue.isEmpty && !stopping { cond.wait() }
+            if stopping && queue.isEmpty { cond.unlock(); return }
+            let (bucket, range) = queue.removeFirst()
+            cond.unlock()
+            let start = monotonicSeconds()
+            DataParallel.averageRange(comm, base, range)
+            let end = monotonicSeconds()
+            cond.lock()
+            timings.append(Timing(bucket: bucket, start: start, end: end))
+            inFlight -= 1
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+
+    /// Ends the thread (after the queue drains).
+    func stop() {
+        cond.lock()
+        stopping = true
+        cond.broadcast()
+        cond.unlock()
+    }
+}
+
+/// Seconds on a monotonic clock.
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}

@@ -1,0 +1,139 @@
+import CMPI
+import Foundation
+
+/// Open MPI, one process per rank. Started without `mpirun` it is an MPI singleton of size 1.
+///
+/// The float allreduce is a deterministic reduce-scatter + allgather: every rank sends chunk c
+/// of its buffer to rank c (`MPI_Alltoallv`), rank c sums the N contributions in rank order,
+/// and the sums are gathered back (`MPI_Allgatherv`). It moves the same bytes as a
+/// bandwidth-optimal ring, but the order of the float additions is fixed, so the result does
+/// not depend on which algorithm Open MPI picks and equals the in-process mode bit for bit.
+public final class MPICommunicator: Communicator, @unchecked Sendable {
+    public let rank: Int
+    public let size: Int
+    public var backend: String { "mpi" }
+    private let comm: MPI_Comm
+    private var scratch: UnsafeMutablePointer<Float>?
+    private var scratchCount = 0
+    private var sendCounts: [Int32], sendOffsets: [Int32], recvCounts: [Int32], recvOffsets: [Int32]
+
+    /// Initialises MPI once per process (thread level `MPI_THREAD_MULTIPLE`, so a background
+    /// thread may reduce gradient buckets while the main thread computes).
+    public static func initialize() -> MPICommunicator {
+        var flag: Int32 = 0
+        MPI_Initialized(&flag)
+        if flag == 0 {
+            var provided: Int32 = 0
+            MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
+            if provided < Int32(MPI_THREAD_SERIALIZED) {
+                FileHandle.standardError.write(Data("MPI provides thread level \(provided); SwiftDDP needs at least MPI_THREAD_SERIALIZED\n".utf8))
+                MPI_Abort(cmpi_comm_world(), 1)
+            }
+        }
+        return MPICommunicator(comm: cmpi_comm_world())
+    }
+
+    private init(comm: MPI_Comm) {
+        self.comm = comm
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(comm, &r)
+        MPI_Comm_size(comm, &s)
+        rank = Int(r)
+        size = Int(s)
+        sendCounts = Array(repeating: 0, count: size)
+        sendOffsets = sendCounts
+        recvCounts = sendCounts
+        recvOffsets = sendCounts
+    }
+
+    /// Whether this process was started by an MPI launcher (mpirun, srun) rather than as a
+    /// singleton; read from the environment, before `MPI_Init`.
+    public static var launchedByMPI: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_RANK"] != nil
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        guard size > 1, let base = buffer.baseAddress else { return }
+        let n = buffer.count
+        let mine = chunkRange(n, rank: rank, of: size)
+        let need = mine.count * size
+        if need > scratchCount {
+            scratch?.deallocate()
+            scratch = .allocate(capacity: need)
+            scratchCount = need
+        }
+        let work = scratch!
+        for r in 0..<size {
+            let c = chunkRange(n, rank: r, of: size)
+            sendCounts[r] = Int32(c.count)
+            sendOffsets[r] = Int32(c.lowerBound)
+            recvCounts[r] = Int32(mine.count)
+            recvOffsets[r] = Int32(r * mine.count)
+        }
+        MPI_Alltoallv(base, sendCounts, sendOffsets, cmpi_float(), work, recvCounts, recvOffsets, cmpi_float(), comm)
+        let m = mine.count
+        let dst = base + mine.lowerBound
+        dst.update(from: work, count: m)
+        for r in 1..<size {
+            let src = work + r * m
+            for i in 0..<m { dst[i] += src[i] }
+        }
+        for r in 0..<size {
+            let c = chunkRange(n, rank: r, of: size)
+            recvCounts[r] = Int32(c.count)
+            recvOffsets[r] = Int32(c.lowerBound)
+        }
+        MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), base, recvCounts, recvOffsets, cmpi_float(), comm)
+    }
+
+    public func allreduceSum(_ values: [Double]) -> [Double] {
+        let all = allgather(values)
+        var out = [Double](repeating: 0, count: values.count)
+        for v in all { for i in 0..<out.count { out[i] += v[i] } }
+        return out
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
+        guard size > 1, let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = min(buffer.count - offset, Int(Int32.max))
+            MPI_Bcast(base + offset, Int32(n), cmpi_float(), Int32(root), comm)
+            offset += n
+        }
+    }
+
+    public func broadcast(bytes: UnsafeMutableRawBufferPointer, root: Int) {
+        guard size > 1, let base = bytes.baseAddress else { return }
+        MPI_Bcast(base, Int32(bytes.count), cmpi_uint8(), Int32(root), comm)
+    }
+
+    public func allgather(_ values: [Double]) -> [[Double]] {
+        guard size > 1 else { return [values] }
+        let k = values.count
+        var out = [Double](repeating: 0, count: k * size)
+        var send = values
+        send.withUnsafeMutableBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { o in
+                _ = MPI_Allgather(s.baseAddress, Int32(k), cmpi_double(), o.baseAddress, Int32(k), cmpi_double(), comm)
+            }
+        }
+        return (0..<size).map { Array(out[($0 * k)..<(($0 + 1) * k)]) }
+    }
+
+    public func barrier() { MPI_Barrier(comm) }
+
+    public func abort(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("rank \(rank): \(message)\n".utf8))
+        MPI_Abort(comm, code)
+        exit(code)
+    }
+
+    /// Ends MPI cleanly at the end of a successful run.
+    public func finalize() {
+        var flag: Int32 = 0
+        MPI_Finalized(&flag)
+        if flag == 0 { MPI_Finalize() }
+    }
+}
