@@ -1,0 +1,70 @@
+import Autograd
+import TensorCore
+
+/// Keras `Adam`, with Keras' update at step t (1-based):
+/// m ← m + (g − m)(1 − β₁), v ← v + (g² − v)(1 − β₂), lr_t = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ),
+/// p ← p − lr_t·m/(√v + ε). A nonzero `weightDecay` decouples it as in Keras 3
+/// (p ← p − p·wd·lr before the Adam step), which is AdamW.
+public class Adam: Optimizer {
+    public let parameters: FlatParameters
+    public var learningRate: LearningRateSchedule
+    public var stepCount = 0
+    public var globalClipNorm: Float?
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    private let m: OptimizerStateBuffer
+    private let v: OptimizerStateBuffer
+
+    public init(_ parameters: FlatParameters, learningRate: LearningRateSchedule = 1e-3, beta1: Float = 0.9,
+                beta2: Float = 0.999, epsilon: Float = 1e-7, weightDecay: Float = 0, globalClipNorm: Float? = nil) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.globalClipNorm = globalClipNorm
+        m = OptimizerStateBuffer(name: "m", parallelTo: parameters)
+        v = OptimizerStateBuffer(name: "v", parallelTo: parameters)
+    }
+
+    public var stateBuffers: [OptimizerStateBuffer] { [m, v] }
+
+    public func applyUpdate(_ range: Range<Int>, learningRate lr: Float, step t: Int) {
+        let p = parameters.values.base, g = parameters.grads.base, pm = m.storage.base, pv = v.storage.base
+        let alpha = Float(Double(lr) * (1 - Adam.power(Double(beta2), t)).squareRoot() / (1 - Adam.power(Double(beta1), t)))
+        let c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, wd = weightDecay
+        // With wd = 0 the decay term is exactly zero, so one loop serves Adam and AdamW.
+        for i in range {
+            let gi = g[i]
+            let mi = pm[i] + (gi - pm[i]) * c1
+            let vi = pv[i] + (gi * gi - pv[i]) * c2
+            pm[i] = mi
+            pv[i] = vi
+            let w = p[i] - p[i] * wd * lr
+            p[i] = w - (mi * alpha) / (vi.squareRoot() + eps)
+        }
+    }
+
+    /// bᵗ by repeated squaring (exact for the small integer powers of early steps).
+    static func power(_ b: Double, _ t: Int) -> Double {
+        var result = 1.0, base = b, e = t
+        while e > 0 {
+            if e & 1 == 1 { result *= base }
+            base *= base
+            e >>= 1
+        }
+        return result
+    }
+}
+
+/// Keras `AdamW`: Adam with decoupled weight decay, default 0.004.
+public final class AdamW: Adam {
+    public init(_ parameters: FlatParameters, learningRate: LearningRateSchedule = 1e-3, weightDecay: Float = 0.004,
+                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, globalClipNorm: Float? = nil) {
+        super.init(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                   weightDecay: weightDecay, globalClipNorm: globalClipNorm)
+    }
+}

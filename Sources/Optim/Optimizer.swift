@@ -1,0 +1,100 @@
+import Autograd
+import TensorCore
+
+/// An optimizer over one `FlatParameters`: each step is one pass over the flat value and
+/// gradient arenas and the optimizer's state buffers, which have the same layout as the
+/// parameters and are allocated once, at init.
+///
+/// Parameters whose `requiresGrad` is false at step time are left untouched (no update, no
+/// weight decay, state unchanged), as Keras only updates trainable variables. Conformers
+/// implement `applyUpdate` for a range of elements; `step` drives it.
+public protocol Optimizer: AnyObject {
+    /// The parameters and gradients this optimizer updates.
+    var parameters: FlatParameters { get }
+    /// The learning rate, or a schedule evaluated at `stepCount`.
+    var learningRate: LearningRateSchedule { get set }
+    /// Completed steps (Keras' `iterations`). Restore it with the state buffers.
+    var stepCount: Int { get set }
+    /// When set, gradients are scaled so their global L2 norm is at most this before each step
+    /// (Keras' `global_clipnorm`).
+    var globalClipNorm: Float? { get set }
+    /// The optimizer's state as named flat buffers parallel to the parameter arena (empty for
+    /// plain SGD), for checkpoints.
+    var stateBuffers: [OptimizerStateBuffer] { get }
+    /// Updates the parameter elements in `range` (indices into the flat arenas) with learning
+    /// rate `lr` as step number `t` (1-based). `step` calls this once per run of trainable
+    /// parameters; a sharded optimizer could call it for its own slice.
+    func applyUpdate(_ range: Range<Int>, learningRate lr: Float, step t: Int)
+}
+
+extension Optimizer {
+    /// The learning rate the next step will use.
+    public var currentLearningRate: Float { learningRate(stepCount) }
+
+    /// One update from the gradients currently in the gradient arena, with the scheduled
+    /// learning rate or `override`.
+    public func step(learningRate override: Float? = nil) {
+        if let maxNorm = globalClipNorm { GradientClipping.clipByGlobalNorm(parameters, maxNorm: maxNorm) }
+        let lr = override ?? learningRate(stepCount)
+        let t = stepCount + 1
+        parameters.forEachTrainableRange { applyUpdate($0, learningRate: lr, step: t) }
+        stepCount = t
+    }
+
+    /// The state buffer called `name`.
+    public func stateBuffer(named name: String) -> OptimizerStateBuffer? { stateBuffers.first { $0.name == name } }
+
+    /// Restores a checkpoint: the step count and every state buffer by name, each with exactly
+    /// the parameter count. Nothing is changed if any buffer is missing or the wrong size.
+    public func restoreState(stepCount: Int, buffers: [String: [Float]]) throws {
+        for b in stateBuffers {
+            guard let values = buffers[b.name] else {
+                throw OptimizerStateError("state buffer \"\(b.name)\" missing (have: \(buffers.keys.sorted().joined(separator: ", ")))")
+            }
+            guard values.count == b.count else {
+                throw OptimizerStateError("state buffer \"\(b.name)\" has \(values.count) values, expected \(b.count)")
+            }
+        }
+        for b in stateBuffers { buffers[b.name]!.withUnsafeBufferPointer { b.storage.base.update(from: $0.baseAddress!, count: b.count) } }
+        self.stepCount = stepCount
+    }
+}
+
+/// A named flat buffer of optimizer state with the parameter arena's layout.
+public struct OptimizerStateBuffer {
+    public let name: String
+    public let storage: Storage
+    public var count: Int { storage.count }
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: storage.base, count: storage.count) }
+
+    /// A zero-filled buffer parallel to `parameters`.
+    public init(name: String, parallelTo parameters: FlatParameters) {
+        self.name = name
+        self.storage = Storage(zeros: parameters.count)
+    }
+}
+
+/// A checkpoint's optimizer state does not fit this optimizer.
+public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "optimizer state: \(message)" }
+}
+
+extension FlatParameters {
+    /// Calls `body` with each maximal run of consecutive parameters that require a gradient, as
+    /// a range of arena indices (one call for a fully trainable model). Allocates nothing.
+    public func forEachTrainableRange(_ body: (Range<Int>) -> Void) {
+        var start = -1, end = 0
+        for (i, p) in parameters.enumerated() {
+            if p.requiresGrad {
+                if start < 0 { start = offsets[i] }
+                end = offsets[i] + p.count
+            } else if start >= 0 {
+                body(start..<end)
+                start = -1
+            }
+        }
+        if start >= 0 { body(start..<end) }
+    }
+}
