@@ -32,12 +32,12 @@ public enum Pooling {
                     let best = py + out, at = arg + out
                     var first = true
                     for offset in taps {
-                        let src = px + sample + offset
                         if first {
+                            let src = px + sample + offset
                             for j in 0..<c { best[j] = src[j]; at[j] = Int32(offset + j) }
                             first = false
                         } else {
-                            for j in 0..<c where src[j] > best[j] { best[j] = src[j]; at[j] = Int32(offset + j) }
+                            maxStep(px + sample, offset, best, at, c)
                         }
                     }
                 }
@@ -80,6 +80,31 @@ public enum Pooling {
                     for j in 0..<c { d[j] += src[j] * scale }
                 }
             }
+        }
+    }
+
+    /// best = max(best, x[offset...]) over `c` channels, recording in `at` the in-sample offset
+    /// of each new winner. Explicit SIMD compare-and-blend: which tap wins is data-dependent,
+    /// and LLVM turns the scalar form into branches and conditional stores.
+    @inline(__always)
+    static func maxStep(_ sample: UnsafePointer<Float>, _ offset: Int, _ best: UnsafeMutablePointer<Float>,
+                        _ at: UnsafeMutablePointer<Int32>, _ c: Int) {
+        let src = sample + offset
+        var j = 0
+        while j + 4 <= c {
+            let v = UnsafeRawPointer(src + j).loadUnaligned(as: SIMD4<Float>.self)
+            var b = UnsafeRawPointer(best + j).loadUnaligned(as: SIMD4<Float>.self)
+            var a = UnsafeRawPointer(at + j).loadUnaligned(as: SIMD4<Int32>.self)
+            let wins = v .> b
+            b.replace(with: v, where: wins)
+            a.replace(with: SIMD4<Int32>(0, 1, 2, 3) &+ Int32(offset + j), where: wins)
+            UnsafeMutableRawPointer(best + j).storeBytes(of: b, as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(at + j).storeBytes(of: a, as: SIMD4<Int32>.self)
+            j += 4
+        }
+        while j < c {
+            if src[j] > best[j] { best[j] = src[j]; at[j] = Int32(offset + j) }
+            j += 1
         }
     }
 
