@@ -35,6 +35,17 @@ final class ConvolutionGradientTests: XCTestCase {
         GradCheck.check([x, k, GradCheck.random([2], seed: 9)], eps: 1e-3) { v in v[0].conv2d(kernel: v[1], bias: v[2]) }
     }
 
+    /// Several column-matrix chunks, so gradients accumulate across chunks (kernel, bias) and
+    /// col2im scatters across chunk boundaries.
+    func testMultiChunkConv2dGradients() {
+        let x = GradCheck.random([3, 20, 21, 8], seed: 24)
+        let k = GradCheck.random([3, 3, 8, 4], seed: 25)
+        let b = GradCheck.random([4], seed: 26)
+        GradCheck.check([x, k, b], eps: 1e-3, maxElements: 40) { v in
+            v[0].conv2d(kernel: v[1], bias: v[2], padding: .same, activation: .tanh)
+        }
+    }
+
     func testConv1dGradients() {
         let x = GradCheck.random([2, 9, 3], seed: 10)
         let k = GradCheck.random([3, 3, 2], seed: 11)

@@ -11,14 +11,15 @@ final class ConvolutionKernelTests: XCTestCase {
         let (oh, pt) = ShapeRules.slidingAxis(input: h, window: kh, stride: strides.0, padding: padding)
         let (ow, pl) = ShapeRules.slidingAxis(input: w, window: kw, stride: strides.1, padding: padding)
         let y = Tensor(zeros: [n, oh, ow, f])
+        let px = x.data, pk = k.data, py = y.data
         for b in 0..<n { for i in 0..<oh { for j in 0..<ow { for o in 0..<f {
-            var s: Double = bias.map { Double($0[o]) } ?? 0
+            var s: Double = bias.map { Double($0.data[o]) } ?? 0
             for dy in 0..<kh { for dx in 0..<kw {
                 let iy = i * strides.0 - pt + dy, ix = j * strides.1 - pl + dx
                 guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                for ch in 0..<c { s += Double(x[b, iy, ix, ch]) * Double(k[dy, dx, ch, o]) }
+                for ch in 0..<c { s += Double(px[((b * h + iy) * w + ix) * c + ch]) * Double(pk[((dy * kw + dx) * c + ch) * f + o]) }
             } }
-            y[b, i, j, o] = Float(s)
+            py[((b * oh + i) * ow + j) * f + o] = Float(s)
         } } } }
         return y
     }
@@ -55,10 +56,40 @@ final class ConvolutionKernelTests: XCTestCase {
             let g = try geometry2d(x, k, c.s, c.p)
             for bias in [nil, b] {
                 let y = Tensor(uninitialized: [c.x[0]] + g.outputShape(channels: c.k[3]))
-                Convolution.forward(x, kernel: k, bias: bias, g, into: y)
+                Convolution.forward(x, kernel: k, bias: bias, activation: .linear, g, into: y)
                 let ref = naiveConv(x, k, bias: bias, strides: c.s, padding: c.p)
                 XCTAssertEqual(y.shape, ref.shape, "case \(i)")
                 XCTAssertLessThan(maxRelativeDifference(y, ref), 1e-5, "case \(i)")
+            }
+        }
+    }
+
+    /// Large enough that the column matrix is processed in several chunks (a chunk boundary
+    /// falls inside a sample), with padding on every side.
+    func testMultiChunkConvolutionMatchesDirectConvolution() throws {
+        let x = GradCheck.random([3, 20, 21, 8], seed: 30), k = GradCheck.random([3, 3, 8, 5], seed: 31)
+        let b = GradCheck.random([5], seed: 32)
+        for (strides, padding) in [((1, 1), Padding.same), ((1, 2), .valid)] {
+            let g = try geometry2d(x, k, strides, padding)
+            let y = Tensor(uninitialized: [3] + g.outputShape(channels: 5))
+            Convolution.forward(x, kernel: k, bias: b, activation: .linear, g, into: y)
+            XCTAssertLessThan(maxRelativeDifference(y, naiveConv(x, k, bias: b, strides: strides, padding: padding)), 1e-5)
+        }
+    }
+
+    /// im2col of any row range is that slice of the whole column matrix, however the range
+    /// cuts through output rows and samples.
+    func testIm2colOfARowRangeIsThatSliceOfTheWholeMatrix() throws {
+        let x = GradCheck.random([2, 7, 6, 3], seed: 33)
+        for (s, p) in [((1, 1), Padding.same), ((2, 2), .same), ((2, 1), .valid)] {
+            let g = try geometry2d(x, Tensor(zeros: [3, 3, 3, 1]), s, p)
+            let rows = 2 * g.outputPositions
+            let whole = Tensor(uninitialized: [rows, g.patchSize])
+            Convolution.im2col(x.data, g, rows: 0..<rows, into: whole.data)
+            for cut in [(0, 1), (3, 11), (5, rows), (rows - 2, rows)] {
+                let part = Tensor(uninitialized: [cut.1 - cut.0, g.patchSize])
+                Convolution.im2col(x.data, g, rows: cut.0..<cut.1, into: part.data)
+                XCTAssertEqual(part.scalars, Array(whole.scalars[(cut.0 * g.patchSize)..<(cut.1 * g.patchSize)]), "\(s) \(p) \(cut)")
             }
         }
     }
@@ -68,7 +99,7 @@ final class ConvolutionKernelTests: XCTestCase {
         for (stride, padding) in [(1, Padding.valid), (2, .same), (2, .valid)] {
             let g = try ShapeRules.conv1d(input: [9, 3], kernel: k.shape, stride: stride, padding: padding)
             let y = Tensor(uninitialized: [2] + g.outputShape(channels: 4))
-            Convolution.forward(x, kernel: k, bias: nil, g, into: y)
+            Convolution.forward(x, kernel: k, bias: nil, activation: .linear, g, into: y)
             let ref = naiveConv(x.reshaped([2, 1, 9, 3]), k.reshaped([1, 3, 3, 4]), bias: nil, strides: (1, stride), padding: padding)
             XCTAssertEqual([2, 1] + y.shape.dropFirst(), ref.shape)
             XCTAssertLessThan(maxRelativeDifference(y, ref), 1e-5)
@@ -82,10 +113,10 @@ final class ConvolutionKernelTests: XCTestCase {
             let g = try geometry2d(x, Tensor(zeros: [3, 3, 3, 1]), s, p)
             let rows = 2 * g.outputPositions
             let col = Tensor(uninitialized: [rows, g.patchSize])
-            Convolution.im2col(x.data, batch: 2, g, into: col.data)
+            Convolution.im2col(x.data, g, rows: 0..<rows, into: col.data)
             let c = GradCheck.random([rows, g.patchSize], seed: 4)
             let back = Tensor(zeros: x.shape)
-            Convolution.col2im(c.data, batch: 2, g, addingInto: back.data)
+            Convolution.col2im(c.data, g, rows: 0..<rows, addingInto: back.data)
             var lhs = 0.0, rhs = 0.0
             for i in 0..<col.count { lhs += Double(col.data[i]) * Double(c.data[i]) }
             for i in 0..<x.count { rhs += Double(x.data[i]) * Double(back.data[i]) }
