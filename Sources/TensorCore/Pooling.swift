@@ -56,13 +56,35 @@ public enum Pooling {
         }
     }
 
-    /// dx (+)= the gradient of pooling for output gradient `dy`. Windows may overlap
-    /// (stride < pool size), so contributions are added; with `accumulate` false `dx` is fresh
-    /// memory and is zeroed first.
+    /// dx (+)= the gradient of pooling for output gradient `dy`. With `accumulate` false `dx` is
+    /// fresh memory: when the windows tile the input (stride = pool size, the common case) every
+    /// element is written exactly once, else it is zeroed and contributions are added (windows
+    /// may overlap). On the first layers the input is megabytes, so the pass saved matters.
     public static func backward(_ kind: PoolingKind, _ dy: Tensor, argmax: Tensor?, _ g: WindowGeometry, into dx: Tensor, accumulate: Bool) {
         let batch = g.batch(of: dx), c = g.channels, perSample = g.outputPositions * c
-        if !accumulate { dx.zero() }
         let pg = UnsafePointer(dy.data), pd = dx.data
+        if !accumulate && g.strideHeight == g.windowHeight && g.strideWidth == g.windowWidth {
+            zeroOutsideWindows(g, batch: batch, pd)
+            switch kind {
+            case .max:
+                guard let argmax else { preconditionFailure("max pooling backward needs the argmax buffer") }
+                argmax.data.withMemoryRebound(to: Int32.self, capacity: dy.count) { arg in
+                    visitWindows(g, batch: batch) { out, sample, taps in
+                        for offset in taps { routeMax(pg + out, arg + out, offset, pd + sample + offset, c) }
+                    }
+                }
+            case .average:
+                visitWindows(g, batch: batch) { out, sample, taps in
+                    let src = pg + out, scale = 1 / Float(taps.count)
+                    for offset in taps {
+                        let d = pd + sample + offset
+                        for j in 0..<c { d[j] = src[j] * scale }
+                    }
+                }
+            }
+            return
+        }
+        if !accumulate { dx.zero() }
         switch kind {
         case .max:
             guard let argmax else { preconditionFailure("max pooling backward needs the argmax buffer") }
@@ -80,6 +102,37 @@ public enum Pooling {
                     for j in 0..<c { d[j] += src[j] * scale }
                 }
             }
+        }
+    }
+
+    /// Writes one tap of a max-pooling window's input gradient: dy where this tap won, else 0.
+    @inline(__always)
+    static func routeMax(_ dy: UnsafePointer<Float>, _ arg: UnsafePointer<Int32>, _ offset: Int,
+                         _ dst: UnsafeMutablePointer<Float>, _ c: Int) {
+        var j = 0
+        while j + 4 <= c {
+            let won = UnsafeRawPointer(arg + j).loadUnaligned(as: SIMD4<Int32>.self) .== SIMD4<Int32>(0, 1, 2, 3) &+ Int32(offset + j)
+            let v = SIMD4<Float>(repeating: 0).replacing(with: UnsafeRawPointer(dy + j).loadUnaligned(as: SIMD4<Float>.self), where: won)
+            UnsafeMutableRawPointer(dst + j).storeBytes(of: v, as: SIMD4<Float>.self)
+            j += 4
+        }
+        while j < c { dst[j] = arg[j] == Int32(offset + j) ? dy[j] : 0; j += 1 }
+    }
+
+    /// Zeroes the input elements no window covers when windows tile the input: the bottom rows
+    /// and right columns that valid padding leaves out.
+    static func zeroOutsideWindows(_ g: WindowGeometry, batch: Int, _ dx: UnsafeMutablePointer<Float>) {
+        let coveredH = min(g.inputHeight, (g.outputHeight - 1) * g.strideHeight - g.padTop + g.windowHeight)
+        let coveredW = min(g.inputWidth, (g.outputWidth - 1) * g.strideWidth - g.padLeft + g.windowWidth)
+        let rowLength = g.inputWidth * g.channels
+        for n in 0..<batch {
+            let sample = dx + n * g.inputSize
+            if coveredW < g.inputWidth {
+                for y in 0..<coveredH {
+                    (sample + y * rowLength + coveredW * g.channels).update(repeating: 0, count: (g.inputWidth - coveredW) * g.channels)
+                }
+            }
+            (sample + coveredH * rowLength).update(repeating: 0, count: (g.inputHeight - coveredH) * rowLength)
         }
     }
 

@@ -77,6 +77,28 @@ final class ConvolutionKernelTests: XCTestCase {
         }
     }
 
+    /// Fresh gradient buffers (accumulate false) are fully overwritten, across several chunks
+    /// and for pointwise kernels (whose input gradient skips col2im).
+    func testConvolutionBackwardOverwritesFreshBuffers() throws {
+        for (xs, ks, padding) in [([3, 20, 21, 8], [3, 3, 8, 5], Padding.same), ([2, 4, 5, 6], [1, 1, 6, 3], .valid)] {
+            let x = GradCheck.random(xs, seed: 34), k = GradCheck.random(ks, seed: 35)
+            let g = try geometry2d(x, k, (1, 1), padding)
+            let y = Tensor(uninitialized: [xs[0]] + g.outputShape(channels: ks[3]))
+            Convolution.forward(x, kernel: k, bias: nil, activation: .relu, g, into: y)
+            let dy = GradCheck.random(y.shape, seed: 36)
+            let shapes = [x.shape, k.shape, [ks[3]]]
+            let fresh = shapes.map { Tensor(repeating: .nan, shape: $0) }, added = shapes.map { Tensor(zeros: $0) }
+            for (slots, accumulate) in [(fresh, false), (added, true)] {
+                Convolution.backward(dy, x: x, kernel: k, y: y, activation: .relu, g, inputGradient: (slots[0], accumulate),
+                                     kernelGradient: (slots[1], accumulate), biasGradient: (slots[2], accumulate))
+            }
+            for i in 0..<3 {
+                XCTAssertFalse(fresh[i].scalars.contains { $0.isNaN }, "\(xs) gradient \(i) left unwritten")
+                XCTAssertLessThan(maxRelativeDifference(fresh[i], added[i]), 1e-6, "\(xs) gradient \(i)")
+            }
+        }
+    }
+
     /// im2col of any row range is that slice of the whole column matrix, however the range
     /// cuts through output rows and samples.
     func testIm2colOfARowRangeIsThatSliceOfTheWholeMatrix() throws {
@@ -141,6 +163,25 @@ final class ConvolutionKernelTests: XCTestCase {
                     let expected = kind == .max ? values.max()! : values.reduce(0, +) / Float(values.count)
                     XCTAssertEqual(y[n, i, j, c], expected, accuracy: 1e-6, "\(kind) \(window) \(strides) \(padding)")
                 } } } }
+            }
+        }
+    }
+
+    /// A fresh gradient buffer (accumulate false) is fully overwritten, whether the windows
+    /// tile the input (written once, uncovered edges zeroed) or overlap (zeroed, then added).
+    func testPoolingBackwardOverwritesEveryElementOfAFreshBuffer() throws {
+        let x = GradCheck.random([2, 5, 7, 3], seed: 6)
+        for kind in [PoolingKind.max, .average] {
+            for (window, strides, padding) in [([2, 2], [2, 2], Padding.valid), ([2, 2], [2, 2], .same), ([3, 2], [3, 2], .same),
+                                               ([3, 3], [1, 2], .valid), ([1, 3], [2, 3], .valid)] {
+                let g = try ShapeRules.pooling("pool", input: [5, 7, 3], poolSize: window, strides: strides, padding: padding)
+                let y = Tensor(uninitialized: [2] + g.outputShape(channels: 3)), arg = Tensor(uninitialized: y.shape)
+                Pooling.forward(kind, x, g, into: y, argmax: arg)
+                let dy = GradCheck.random(y.shape, seed: 7)
+                let fresh = Tensor(repeating: .nan, shape: x.shape), added = Tensor(zeros: x.shape)
+                Pooling.backward(kind, dy, argmax: arg, g, into: fresh, accumulate: false)
+                Pooling.backward(kind, dy, argmax: arg, g, into: added, accumulate: true)
+                XCTAssertEqual(fresh.scalars, added.scalars, "\(kind) \(window) \(strides) \(padding)")
             }
         }
     }
