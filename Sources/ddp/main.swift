@@ -10,7 +10,8 @@ usage: ddp <command> [options]
 commands:
   bench     time one training step of the seed CNN against single-thread sgemm
             options: --threads N (OpenBLAS threads, default 1), --batch B (default 64),
-                     --steps S (timed steps, default 30), --warmup W (default 3)
+                     --steps S (timed steps, default 30), --warmup W (default 3),
+                     --breakdown (also time each layer's forward and backward alone)
   --help    show this message
 """
 
