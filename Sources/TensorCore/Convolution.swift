@@ -123,16 +123,19 @@ extension ShapeRules {
 }
 
 public enum Convolution {
-    /// Bytes of column matrix per chunk: with the chunk's output rows and the kernel this stays
-    /// within a 1 MB L2 (Zen 4), and the GEMMs keep M ≥ a few hundred rows.
+    /// Bytes of column matrix per chunk, at most `maxChunkRows` rows: with the chunk's output
+    /// and gradient rows and the kernel this stays well within a 1 MB L2 (Zen 4). Measured on
+    /// the seed CNN: flat between 128 and 512 KB; the row cap helps narrow patches (conv1's
+    /// 27 columns), whose output and gradient rows outweigh the columns.
     static let chunkBytes = 192 << 10
+    static let maxChunkRows = 512
 
     /// Row ranges of the column matrix, each about `chunkBytes`.
     static func chunks(_ rows: Int, _ g: WindowGeometry) -> StrideTo<Int> {
         stride(from: 0, to: rows, by: chunkRows(g))
     }
 
-    static func chunkRows(_ g: WindowGeometry) -> Int { max(16, chunkBytes / (4 * g.patchSize)) }
+    static func chunkRows(_ g: WindowGeometry) -> Int { min(maxChunkRows, max(16, chunkBytes / (4 * g.patchSize))) }
 
     /// y = f(im2col(x) · K + bias) with y of shape [batch, ...output..., cout]. When `z` is
     /// given it receives the pre-activation (for activations whose derivative needs it).
