@@ -125,13 +125,18 @@ public enum ActivationKind: Equatable, Sendable, CustomStringConvertible {
 
     /// y = f(x) over `n` elements (x and y may alias).
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        // In place (x == y) a two-pointer loop fails LLVM's overlap check and runs scalar, so
+        // that case gets a one-pointer loop.
+        @inline(__always) func map(_ f: (Float) -> Float) {
+            if UnsafePointer(y) == x { for i in 0..<n { y[i] = f(y[i]) } } else { for i in 0..<n { y[i] = f(x[i]) } }
+        }
         switch self {
         case .linear: if UnsafePointer(y) != x { y.update(from: x, count: n) }
-        case .relu: for i in 0..<n { y[i] = max(x[i], 0) }
-        case .leakyRelu(let a): for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : a * v }
-        case .sigmoid: for i in 0..<n { y[i] = Activations.sigmoid(x[i]) }
-        case .tanh: for i in 0..<n { y[i] = ftanh(x[i]) }
-        case .gelu: for i in 0..<n { let v = x[i]; y[i] = 0.5 * v * (1 + ferf(v * 0.70710678118654752)) }
+        case .relu: map { max($0, 0) }
+        case .leakyRelu(let a): map { $0 > 0 ? $0 : a * $0 }
+        case .sigmoid: map { Activations.sigmoid($0) }
+        case .tanh: map { ftanh($0) }
+        case .gelu: map { 0.5 * $0 * (1 + ferf($0 * 0.70710678118654752)) }
         }
     }
 
