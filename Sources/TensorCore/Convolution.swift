@@ -8,8 +8,8 @@
 ///
 /// The column matrix is never materialised for the whole batch: both passes walk it in chunks
 /// of rows small enough to stay in L2 cache, so each chunk is written by im2col and read by the
-/// GEMMs while hot (a whole-batch matrix streams 6-12 MB through DRAM twice and runs the GEMMs
-/// at 50-75% of their in-cache speed). Bias, activation and the activation derivative are
+/// GEMMs while hot (a whole-batch matrix streams 6-12 MB through DRAM twice, and the seed CNN's
+/// GEMMs ran at 50-80% of their in-cache speed on it). Bias, activation and the activation derivative are
 /// applied to each chunk of the output while it is in cache too. Backward recomputes im2col
 /// instead of keeping the matrix from forward: rewriting a chunk costs less than reading it
 /// back from memory, and nothing large is held between the passes.

@@ -17,8 +17,9 @@ extension ShapeRules {
 
 public enum Pooling {
     /// y = pool(x). Max pooling also writes, for every output element, the offset within its
-    /// sample of the input element that won, as `Int32` bit patterns in `argmax` (a tensor of
-    /// y's size used as raw storage), so backward is a single scatter.
+    /// sample of the input element that won (the first on ties), as `Int32` bit patterns in
+    /// `argmax` (a pooled tensor of y's size used as raw storage), so backward routes the
+    /// gradient without comparing values again.
     public static func forward(_ kind: PoolingKind, _ x: Tensor, _ g: WindowGeometry, into y: Tensor, argmax: Tensor?) {
         let batch = g.batch(of: x), c = g.channels
         precondition(y.count == batch * g.outputPositions * c, "pool: output \(shapeString(y.shape)) does not fit the geometry")
