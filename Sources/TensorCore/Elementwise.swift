@@ -125,32 +125,40 @@ public enum ActivationKind: Equatable, Sendable, CustomStringConvertible {
 
     /// y = f(x) over `n` elements (x and y may alias).
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        // In place (x == y) a two-pointer loop fails LLVM's overlap check and runs scalar, so
+        // that case gets a one-pointer loop.
+        @inline(__always) func map(_ f: (Float) -> Float) {
+            if UnsafePointer(y) == x { for i in 0..<n { y[i] = f(y[i]) } } else { for i in 0..<n { y[i] = f(x[i]) } }
+        }
         switch self {
         case .linear: if UnsafePointer(y) != x { y.update(from: x, count: n) }
-        case .relu: for i in 0..<n { y[i] = max(x[i], 0) }
-        case .leakyRelu(let a): for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : a * v }
-        case .sigmoid: for i in 0..<n { y[i] = Activations.sigmoid(x[i]) }
-        case .tanh: for i in 0..<n { y[i] = ftanh(x[i]) }
-        case .gelu: for i in 0..<n { let v = x[i]; y[i] = 0.5 * v * (1 + ferf(v * 0.70710678118654752)) }
+        case .relu: map { max($0, 0) }
+        case .leakyRelu(let a): map { $0 > 0 ? $0 : a * $0 }
+        case .sigmoid: map { Activations.sigmoid($0) }
+        case .tanh: map { ftanh($0) }
+        case .gelu: map { 0.5 * $0 * (1 + ferf($0 * 0.70710678118654752)) }
         }
     }
 
     /// dx (+)= dy · f'(x), using the saved input x and output y (whichever the derivative needs).
     public func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool) {
-        @inline(__always) func put(_ i: Int, _ v: Float) { if accumulate { dx[i] += v } else { dx[i] = v } }
+        // The accumulate branch is hoisted out of the loops so that each loop vectorises.
+        @inline(__always) func each(_ f: (Int) -> Float) {
+            if accumulate { for i in 0..<n { dx[i] += f(i) } } else { for i in 0..<n { dx[i] = f(i) } }
+        }
         switch self {
-        case .linear: for i in 0..<n { put(i, dy[i]) }
-        case .relu: for i in 0..<n { put(i, y[i] > 0 ? dy[i] : 0) }
-        case .leakyRelu(let a): for i in 0..<n { put(i, x[i] > 0 ? dy[i] : a * dy[i]) }
-        case .sigmoid: for i in 0..<n { let s = y[i]; put(i, dy[i] * s * (1 - s)) }
-        case .tanh: for i in 0..<n { let t = y[i]; put(i, dy[i] * (1 - t * t)) }
+        case .linear: each { dy[$0] }
+        case .relu: each { let g = dy[$0]; return y[$0] > 0 ? g : 0 }  // unconditional load: a select, not a branch
+        case .leakyRelu(let a): each { x[$0] > 0 ? dy[$0] : a * dy[$0] }
+        case .sigmoid: each { let s = y[$0]; return dy[$0] * s * (1 - s) }
+        case .tanh: each { let t = y[$0]; return dy[$0] * (1 - t * t) }
         case .gelu:
-            for i in 0..<n {
+            each { i in
                 let v = x[i]
                 let cdf = 0.5 * (1 + ferf(v * 0.70710678118654752))
                 let pdf = fexp(-0.5 * v * v) * 0.39894228040143268
-                put(i, dy[i] * (cdf + v * pdf))
+                return dy[i] * (cdf + v * pdf)
             }
         }
     }
