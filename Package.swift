@@ -6,7 +6,10 @@ import PackageDescription
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging)
 /// → ddp (command line).
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// Release: -Ounchecked (kernels index raw pointers; overflow checks would block vectorisation)
+/// and -fno-math-errno, without which sqrtf/expf calls keep an errno path that stops LLVM from
+/// vectorising loops such as Adam's update.
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-fno-math-errno"], .when(configuration: .release))]
 
 let package = Package(
     name: "SwiftDDP",
