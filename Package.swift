@@ -4,7 +4,7 @@ import PackageDescription
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI (system C libraries) → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
-/// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging)
+/// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Data (readers, sampler)
 /// → ddp (command line).
 /// Release: -Ounchecked (kernels index raw pointers; overflow checks would block vectorisation)
 /// and -fno-math-errno, without which sqrtf/expf calls keep an errno path that stops LLVM from
@@ -15,25 +15,28 @@ let package = Package(
     name: "SwiftDDP",
     products: [
         .executable(name: "ddp", targets: ["ddp"]),
-        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm"]),
+        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm", "Data"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
-        .executableTarget(name: "ddp", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
+        .target(name: "Data", dependencies: ["TensorCore", "CZlib"], swiftSettings: release),
+        .executableTarget(name: "ddp", dependencies: ["Data", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
                           swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Autograd", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "TensorCore"]),
         .testTarget(name: "CommTests", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "TestSupport"]),
     ]
 )
