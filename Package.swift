@@ -5,7 +5,7 @@ import PackageDescription
 /// CBLAS/CMPI (system C libraries) → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Data (readers, sampler)
-/// → ddp (command line).
+/// → Training (trainers, jobs, checkpoints) → ddp (command line).
 /// Release: -Ounchecked (kernels index raw pointers; overflow checks would block vectorisation)
 /// and -fno-math-errno, without which sqrtf/expf calls keep an errno path that stops LLVM from
 /// vectorising loops such as Adam's update.
@@ -15,7 +15,7 @@ let package = Package(
     name: "SwiftDDP",
     products: [
         .executable(name: "ddp", targets: ["ddp"]),
-        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm", "Data"]),
+        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm", "Data", "Training"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
         .target(name: "Data", dependencies: ["TensorCore", "CZlib"], swiftSettings: release),
-        .executableTarget(name: "ddp", dependencies: ["Data", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
+        .target(name: "Training", dependencies: ["Data", "Comm", "Optim", "NN", "Autograd", "TensorCore"],
+                swiftSettings: release),
+        .executableTarget(name: "ddp", dependencies: ["Training", "Data", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
                           swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Autograd", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
@@ -37,6 +39,10 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "TensorCore"]),
+        .target(name: "Scenarios", dependencies: ["Training", "Comm", "Optim", "NN", "Autograd", "TensorCore"],
+                path: "Tests/Scenarios"),
+        .executableTarget(name: "MPIWorker", dependencies: ["Scenarios", "Comm"], path: "Tests/MPIWorker"),
+        .testTarget(name: "TrainingTests", dependencies: ["Scenarios", "Training", "Comm", "TestSupport"]),
         .testTarget(name: "CommTests", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "TestSupport"]),
     ]
 )
