@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
         .target(name: "Data", dependencies: ["TensorCore", "CZlib"], swiftSettings: release),
-        .target(name: "Training", dependencies: ["Data", "Comm", "Optim", "NN", "Autograd", "TensorCore"],
+        .target(name: "Training", dependencies: ["Data", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
                 swiftSettings: release),
         .executableTarget(name: "ddp", dependencies: ["Training", "Data", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
                           swiftSettings: release),
