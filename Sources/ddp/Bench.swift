@@ -23,6 +23,7 @@ struct Bench {
 
     init(arguments: [String]) throws {
         let o = try Options(arguments, known: ["threads", "batch", "steps", "warmup"], flags: ["breakdown"])
+        _ = try o.positionals([])
         threads = try o.positiveInt("threads", default: 1)
         batch = try o.positiveInt("batch", default: 64)
         steps = try o.positiveInt("steps", default: 30)
