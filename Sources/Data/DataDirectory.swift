@@ -59,7 +59,7 @@ public enum DataDirectory {
         public let origin: String
     }
 
-    /// The folders tried for `dataset`, in order. `environment` nil reads the process
+    /// The folders tried for `dataset`, in order, each once. `environment` nil reads the process
     /// environment; `currentDirectory` nil asks the process.
     public static func candidates(for dataset: DatasetName, explicit: String? = nil,
                                   environment: [String: String]? = nil, currentDirectory: String? = nil) -> [Candidate] {
@@ -76,7 +76,8 @@ public enum DataDirectory {
         if dataset == .fashionMNIST {
             list.append(Candidate(path: systemFashionMNIST, origin: "default, Debian package dataset-fashion-mnist"))
         }
-        return list
+        // A folder named twice (--data-dir pointing at the default) is tried once.
+        return list.enumerated().filter { i, c in !list[..<i].contains { $0.path == c.path } }.map(\.element)
     }
 
     /// The first candidate folder that holds the data set; `DatasetNotFound` lists them all.

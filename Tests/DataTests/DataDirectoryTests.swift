@@ -39,6 +39,12 @@ final class DataDirectoryTests: XCTestCase {
         XCTAssertEqual(found, root + "/checkout/../shared/data/tinyshakespeare")
     }
 
+    func testAFolderNamedTwiceIsTriedOnce() {
+        let candidates = DataDirectory.candidates(for: .mnist, explicit: "/w/checkout/../shared/data", environment: [:], currentDirectory: "/w/checkout")
+        XCTAssertEqual(candidates.map(\.path), ["/w/checkout/../shared/data/mnist"])
+        XCTAssertEqual(candidates.first?.origin, "--data-dir / config")
+    }
+
     func testNotFoundListsEveryFolderAndHowToGetTheData() throws {
         let root = try makeRoot(), cwd = try temporaryDirectory(self)
         do {

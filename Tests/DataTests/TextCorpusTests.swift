@@ -39,6 +39,13 @@ final class TextCorpusTests: XCTestCase {
         let path = dir + "/bad.txt"
         try write(Array("abc".utf8) + [0xC3, 0x28] + Array("xyz".utf8), to: path)
         assertDataError(.badText, file: path, mentions: ["byte 3", "UTF-8 text expected"]) { try TextCorpus(contentsOf: path) }
+        // Overlong '/', a surrogate, a value past U+10FFFF, a stray continuation byte, a cut sequence.
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xE2, 0x82]] {
+            try write(Array("ok é".utf8) + bad, to: path)
+            assertDataError(.badText, file: path, mentions: ["byte 5"]) { try TextCorpus(contentsOf: path) }
+        }
+        try write(Array("ok é € 𝄞".utf8), to: path)
+        XCTAssertEqual(try TextCorpus(contentsOf: path).vocabulary.decode(TextCorpus(contentsOf: path).ids), "ok é € 𝄞")
     }
 
     func testGzippedTextReads() throws {
