@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The data sets the project knows by name; the raw value is the folder name.
+public enum DatasetName: String, CaseIterable, Sendable {
+    case mnist
+    case fashionMNIST = "fashion-mnist"
+    case cifar10
+    case tinyShakespeare = "tinyshakespeare"
+    case tatoebaEngFra = "tatoeba-eng-fra"
+    case creditcardFraudSample = "creditcard-fraud-sample"
+
+    /// Files (each raw or `.gz`) of which a folder must hold at least one to be taken for this
+    /// data set, so an empty or unrelated folder of the right name is passed over.
+    public var markerFiles: [String] {
+        switch self {
+        case .mnist, .fashionMNIST: return [MNIST.fileNames(.train).images, MNIST.fileNames(.test).images]
+        case .cifar10: return CIFAR10.fileNames(.train) + CIFAR10.fileNames(.test)
+        case .tinyShakespeare: return ["input.txt"]
+        case .tatoebaEngFra: return ["eng-fra.txt"]
+        case .creditcardFraudSample: return ["creditcard_sample.csv"]
+        }
+    }
+
+    /// How to get the data set, for `DatasetNotFound`.
+    public var howToGet: String {
+        let files: String
+        switch self {
+        case .mnist, .fashionMNIST:
+            files = [DataSplit.train, .test].flatMap { [MNIST.fileNames($0).images, MNIST.fileNames($0).labels] }
+                .map { $0 + ".gz" }.joined(separator: ", ")
+        case .cifar10: files = "data_batch_1..5.bin[.gz], test_batch.bin[.gz], batches.meta.txt"
+        default: files = markerFiles.joined(separator: ", ")
+        }
+        let folder = "pass --data-dir DIR (or set \(DataDirectory.environmentVariable)=DIR) where DIR contains \(rawValue)/ with \(files)"
+        if self == .fashionMNIST {
+            return "apt-get install dataset-fashion-mnist (installs \(DataDirectory.systemFashionMNIST)), or \(folder)"
+        }
+        return folder + "; a checkout next to the project's shared/ folder finds shared/data by itself"
+    }
+}
+
+/// Finds the folder of a named data set. Folders are tried in this order, and the first that
+/// holds one of the data set's marker files wins:
+/// 1. `explicit/NAME` (the config's data directory or `--data-dir`; relative to the current directory),
+/// 2. `$DDP_DATA_DIR/NAME`,
+/// 3. `../shared/data/NAME` relative to the current directory (where a checkout sits next to shared/),
+/// 4. for Fashion-MNIST, `/usr/share/datasets/fashion-mnist` (Debian's `dataset-fashion-mnist`).
+public enum DataDirectory {
+    public static let environmentVariable = "DDP_DATA_DIR"
+    public static let systemFashionMNIST = "/usr/share/datasets/fashion-mnist"
+
+    /// A folder to try, and where it came from ("--data-dir", "DDP_DATA_DIR", "default").
+    public struct Candidate: Sendable, Equatable {
+        public let path: String
+        public let origin: String
+    }
+
+    /// The folders tried for `dataset`, in order, each once. `environment` nil reads the process
+    /// environment; `currentDirectory` nil asks the process.
+    public static func candidates(for dataset: DatasetName, explicit: String? = nil,
+                                  environment: [String: String]? = nil, currentDirectory: String? = nil) -> [Candidate] {
+        let cwd = currentDirectory ?? DataFile.currentDirectory()
+        let fromEnvironment = environment.map { $0[environmentVariable] } ?? getenv(environmentVariable).map { String(cString: $0) }
+        var list: [Candidate] = []
+        if let dir = explicit, !dir.isEmpty {
+            list.append(Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: "--data-dir / config"))
+        }
+        if let dir = fromEnvironment, !dir.isEmpty {
+            list.append(Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: environmentVariable))
+        }
+        list.append(Candidate(path: DataFile.join(cwd, "../shared/data/" + dataset.rawValue), origin: "default, relative to the current directory"))
+        if dataset == .fashionMNIST {
+            list.append(Candidate(path: systemFashionMNIST, origin: "default, Debian package dataset-fashion-mnist"))
+        }
+        // A folder named twice (--data-dir pointing at the default) is tried once.
+        return list.enumerated().filter { i, c in !list[..<i].contains { $0.path == c.path } }.map(\.element)
+    }
+
+    /// The first candidate folder that holds the data set; `DatasetNotFound` lists them all.
+    public static func resolve(_ dataset: DatasetName, explicit: String? = nil,
+                               environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> String {
+        var attempts: [DatasetNotFound.Attempt] = []
+        for candidate in candidates(for: dataset, explicit: explicit, environment: environment, currentDirectory: currentDirectory) {
+            guard DataFile.isDirectory(candidate.path) else {
+                attempts.append(.init(candidate: candidate, reason: "no such folder"))
+                continue
+            }
+            if dataset.markerFiles.contains(where: { (try? DataFile.locate($0, in: candidate.path)) != nil }) {
+                return candidate.path
+            }
+            let expected = dataset.markerFiles.map { $0 + "[.gz]" }.joined(separator: " or ")
+            attempts.append(.init(candidate: candidate, reason: "folder has no \(expected)"))
+        }
+        throw DatasetNotFound(dataset: dataset, attempts: attempts)
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file reads and the few file-system questions the readers ask, on the C library so the
+/// data layer needs no Foundation.
+public enum DataFile {
+    /// The contents of `path`, gunzipped when the file starts with the gzip magic bytes 1f 8b
+    /// (whatever its name), so every reader accepts raw and `.gz` files alike.
+    public static func read(_ path: String) throws -> [UInt8] {
+        let bytes = try readRaw(path)
+        return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: path) : bytes
+    }
+
+    /// The bytes of `path` exactly as stored.
+    public static func readRaw(_ path: String) throws -> [UInt8] {
+        guard let f = fopen(path, "rb") else {
+            throw DataError(.unreadable, file: path, "cannot open: \(systemError())")
+        }
+        defer { fclose(f) }
+        var info = stat()
+        guard fstat(fileno(f), &info) == 0 else {
+            throw DataError(.unreadable, file: path, "cannot stat: \(systemError())")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw DataError(.unreadable, file: path, "a file expected, found a folder")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+        if ferror(f) != 0 { throw DataError(.unreadable, file: path, "read failed: \(systemError())") }
+        if got < bytes.count {
+            throw DataError(.truncated, file: path, at: "byte \(grouped(got))",
+                            "file shrank while being read: \(grouped(bytes.count)) bytes expected")
+        }
+        return bytes
+    }
+
+    /// `name` in `directory`, or `name.gz` when only the compressed copy is there. Neither
+    /// existing is an `.unreadable` error naming both.
+    public static func locate(_ name: String, in directory: String) throws -> String {
+        let plain = join(directory, name)
+        if isFile(plain) { return plain }
+        if isFile(plain + ".gz") { return plain + ".gz" }
+        throw DataError(.unreadable, file: plain, "no such file (nor \(name).gz)")
+    }
+
+    public static func isFile(_ path: String) -> Bool { fileMode(path).map { $0 & S_IFMT == S_IFREG } ?? false }
+    public static func isDirectory(_ path: String) -> Bool { fileMode(path).map { $0 & S_IFMT == S_IFDIR } ?? false }
+
+    /// `directory/name`, or `name` alone when it is absolute.
+    public static func join(_ directory: String, _ name: String) -> String {
+        if name.hasPrefix("/") || directory.isEmpty { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// The process's current directory.
+    public static func currentDirectory() -> String {
+        guard let p = getcwd(nil, 0) else { return "." }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    private static func fileMode(_ path: String) -> mode_t? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mode : nil
+    }
+
+    private static func systemError() -> String { String(cString: strerror(errno)) }
+}
