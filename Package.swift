@@ -4,7 +4,7 @@ import PackageDescription
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI (system C libraries) → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
-/// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Data (readers, sampler)
+/// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Datasets (readers, sampler)
 /// → Training (trainers, jobs, checkpoints) → ddp (command line).
 /// Release: -Ounchecked (kernels index raw pointers; overflow checks would block vectorisation)
 /// and -fno-math-errno, without which sqrtf/expf calls keep an errno path that stops LLVM from
@@ -15,7 +15,7 @@ let package = Package(
     name: "SwiftDDP",
     products: [
         .executable(name: "ddp", targets: ["ddp"]),
-        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm", "Data", "Training"]),
+        .library(name: "SwiftDDP", targets: ["TensorCore", "Autograd", "NN", "Optim", "Comm", "Datasets", "Training"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -28,17 +28,17 @@ let package = Package(
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
-        .target(name: "Data", dependencies: ["TensorCore", "CZlib"], swiftSettings: release),
-        .target(name: "Training", dependencies: ["Data", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: release),
+        .target(name: "Training", dependencies: ["Datasets", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
                 swiftSettings: release),
-        .executableTarget(name: "ddp", dependencies: ["Training", "Data", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
+        .executableTarget(name: "ddp", dependencies: ["Training", "Datasets", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
                           swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Autograd", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "TensorCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"]),
         .target(name: "Scenarios", dependencies: ["Training", "Comm", "Optim", "NN", "Autograd", "TensorCore"],
                 path: "Tests/Scenarios"),
         .executableTarget(name: "MPIWorker", dependencies: ["Scenarios", "Comm"], path: "Tests/MPIWorker"),

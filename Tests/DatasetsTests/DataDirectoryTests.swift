@@ -1,4 +1,4 @@
-import Data
+import Datasets
 import XCTest
 
 final class DataDirectoryTests: XCTestCase {

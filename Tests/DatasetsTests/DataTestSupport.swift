@@ -1,4 +1,4 @@
-import Data
+import Datasets
 import Foundation
 import XCTest
 
@@ -25,7 +25,7 @@ func temporaryDirectory(_ test: XCTestCase) throws -> String {
 }
 
 func write(_ bytes: [UInt8], to path: String) throws {
-    try Foundation.Data(bytes).write(to: URL(fileURLWithPath: path))
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 
 /// The IDX bytes of images (magic 0x803) or labels (0x801) with the given sizes and payload.
