@@ -1,0 +1,74 @@
+import Autograd
+import Comm
+import Datasets
+import NN
+import Optim
+import TensorCore
+
+/// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`.
+public final class ClassificationWorkload: Workload {
+    public let trainer: DataParallelTrainer
+    public let train: ImageDataset
+    public let test: ImageDataset
+    public let scaling: PixelScaling
+    public let microBatch: Int
+    public let evaluationBatch: Int
+    public let seed: UInt64
+    public var comm: Communicator { trainer.comm }
+    public var trainSampleCount: Int { train.count }
+    public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
+
+    public init(trainer: DataParallelTrainer, train: ImageDataset, test: ImageDataset, scaling: PixelScaling,
+                microBatch: Int, evaluationBatch: Int, seed: UInt64) {
+        self.trainer = trainer
+        self.train = train
+        self.test = test
+        self.scaling = scaling
+        self.microBatch = microBatch
+        self.evaluationBatch = evaluationBatch
+        self.seed = seed
+    }
+
+    public var networks: [Network] { [Network(prefix: "", parameters: trainer.parameters, optimizer: trainer.optimizer)] }
+
+    public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
+        trainer.model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
+        var micro: [(inputs: Tensor, targets: Tensor)] = []
+        var start = indices.startIndex
+        while start < indices.endIndex {
+            let end = min(start + microBatch, indices.endIndex)
+            micro.append(batch(train, indices[start..<end]))
+            start = end
+        }
+        let r = trainer.step(micro)
+        return StepLog(loss: r.loss, metrics: r.metric.map { [("accuracy", $0.value)] } ?? [], samples: r.samples,
+                       learningRate: r.learningRate, seconds: r.seconds, allreduceSeconds: r.allreduceSeconds,
+                       exposedCommunicationSeconds: r.exposedCommunicationSeconds)
+    }
+
+    public func evaluate() -> EvaluationLog? {
+        // Every rank takes positions r, r+N, ... of the test set in order (no padding, so each
+        // sample counts once); the trainer weights the averages by sample counts.
+        let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
+        let batches = stride(from: 0, to: mine.count, by: evaluationBatch).lazy.map { s in
+            self.batch(self.test, mine[s..<min(s + self.evaluationBatch, mine.count)])
+        }
+        let r = trainer.evaluate(batches)
+        return EvaluationLog(loss: r.loss, metrics: r.metric.map { [("accuracy", $0.value)] } ?? [], samples: r.samples)
+    }
+
+    public func sample(step: Int) -> Sample? { nil }
+
+    /// Images scaled as configured, and targets as the loss wants them: class indices, or
+    /// one-hot rows for categorical cross-entropy.
+    func batch(_ data: ImageDataset, _ indices: ArraySlice<Int>) -> (inputs: Tensor, targets: Tensor) {
+        let x = Tensor(uninitialized: [indices.count] + data.sampleShape)
+        data.fillImages(indices, into: x, scaling: scaling)
+        let labels = Tensor(uninitialized: [indices.count])
+        data.fillLabels(indices, into: labels)
+        guard case .categoricalCrossentropy = trainer.loss else { return (x, labels) }
+        let oneHot = Tensor(zeros: [indices.count, data.classCount])
+        for i in 0..<indices.count { oneHot.data[i * data.classCount + Int(labels.data[i])] = 1 }
+        return (x, oneHot)
+    }
+}

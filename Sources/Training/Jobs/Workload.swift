@@ -1,0 +1,58 @@
+import Comm
+import Optim
+import Autograd
+import TensorCore
+
+/// What a job means by a training step, an evaluation, a sample and a checkpoint. The
+/// `TrainingLoop` drives any workload through epochs, logging, checkpoints and curves.
+public protocol Workload: AnyObject {
+    var comm: Communicator { get }
+    /// Samples the distributed sampler shuffles and shards each epoch.
+    var trainSampleCount: Int { get }
+    /// Samples this rank consumes per optimizer step (micro-batch × accumulation).
+    var samplesPerStep: Int { get }
+    /// One optimizer step on this rank's sample indices; `step` is the global step number.
+    func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog
+    /// Metrics on the held-out split, combined across ranks (nil when there is none).
+    func evaluate() -> EvaluationLog?
+    /// Something to show a person: generated images or text (nil when the job has none).
+    func sample(step: Int) -> Sample?
+    /// The networks whose parameters and optimizer state a checkpoint holds, each under a prefix.
+    var networks: [Network] { get }
+}
+
+/// One trained network of a job.
+public struct Network {
+    public var prefix: String
+    public var parameters: FlatParameters
+    public var optimizer: Optimizer
+    public init(prefix: String, parameters: FlatParameters, optimizer: Optimizer) {
+        self.prefix = prefix
+        self.parameters = parameters
+        self.optimizer = optimizer
+    }
+}
+
+/// A training step's figures, already combined across ranks.
+public struct StepLog: Sendable {
+    public var loss: Double
+    /// Named metrics (accuracy, or the GAN's two losses).
+    public var metrics: [(name: String, value: Double)]
+    public var samples: Int
+    public var learningRate: Float
+    public var seconds: Double
+    public var allreduceSeconds: Double
+    public var exposedCommunicationSeconds: Double
+}
+
+public struct EvaluationLog: Sendable {
+    public var loss: Double
+    public var metrics: [(name: String, value: Double)]
+    public var samples: Int
+}
+
+public enum Sample {
+    /// Images [n, h, w, c] in [-1, 1] or [0, 1], shown as a grid.
+    case images(Tensor, rows: Int, columns: Int)
+    case text(String)
+}
