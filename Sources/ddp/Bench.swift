@@ -18,6 +18,15 @@ import TensorCore
 /// machine wall time grows with preemption while CPU time stays close to the idle figure.
 /// `--breakdown` adds one JSON line per layer with its forward and backward medians.
 struct Bench {
+    static let usage = """
+    usage: ddp bench [--threads N] [--batch B] [--steps S] [--warmup W] [--breakdown]
+
+    Times one training step (forward + backward) of the seed CNN against single-thread sgemm
+    measured in the same run, and prints one JSON line.
+      --threads N    OpenBLAS threads (default 1)     --batch B    batch size (default 64)
+      --steps S      timed steps (default 30)         --warmup W   untimed steps first (default 3)
+      --breakdown    also time each layer's forward and backward alone
+    """
     static let forwardMACsPerSample = 4_040_704
     let threads: Int, batch: Int, steps: Int, warmup: Int, breakdown: Bool
 

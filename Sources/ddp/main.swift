@@ -8,11 +8,12 @@ let usage = """
 usage: ddp <command> [options]
 
 commands:
+  train     train a job: ddp train CONFIG [--set key=value ...] [--data-dir DIR] [--out DIR] [--ranks N] [--resume CKPT]
+  summary   model table, parameter count and FLOPs per sample: ddp summary CONFIG
+  eval      held-out metrics of a checkpoint: ddp eval CONFIG --checkpoint PATH
+  sample    generated images (GAN) or text (language model): ddp sample CONFIG --checkpoint PATH
   bench     time one training step of the seed CNN against single-thread sgemm
-            options: --threads N (OpenBLAS threads, default 1), --batch B (default 64),
-                     --steps S (timed steps, default 30), --warmup W (default 3),
-                     --breakdown (also time each layer's forward and backward alone)
-  --help    show this message
+  help      this message; `ddp <command> --help` describes a command
 """
 
 /// A usage error: printed with the usage text, exit code 2.
@@ -27,19 +28,35 @@ func printError(_ message: String) {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+let commands: [String: (usage: String, run: ([String]) throws -> Void)] = [
+    "train": (TrainCommand.usage, { try TrainCommand(arguments: $0).run() }),
+    "summary": (SummaryCommand.usage, { try SummaryCommand(arguments: $0).run() }),
+    "eval": (EvalCommand.usage, { try EvalCommand(arguments: $0).run() }),
+    "sample": (SampleCommand.usage, { try SampleCommand(arguments: $0).run() }),
+    "bench": (Bench.usage, { try Bench(arguments: $0).run() }),
+]
+var commandUsage = usage
 do {
     switch arguments.first {
     case nil, "--help", "-h", "help":
         print(usage)
-    case "bench":
-        try Bench(arguments: Array(arguments.dropFirst())).run()
-    case let command?:
-        throw UsageError(description: "unknown command '\(command)'")
+    case let name? where commands[name] != nil:
+        let command = commands[name]!
+        commandUsage = command.usage
+        let rest = Array(arguments.dropFirst())
+        if rest.contains("--help") || rest.contains("-h") {
+            print(command.usage)
+        } else {
+            try command.run(rest)
+        }
+    case let name?:
+        throw UsageError(description: "unknown command '\(name)'")
     }
 } catch let error as UsageError {
-    printError("ddp: \(error)\n\n\(usage)\n")
+    printError("ddp: \(error)\n\n\(commandUsage)\n")
     exit(2)
 } catch {
-    printError("ddp: \(error)\n")
-    exit(1)
+    let (message, code) = describe(error)
+    printError("ddp: \(message)\n")
+    exit(code)
 }

@@ -1,0 +1,180 @@
+import Comm
+import Datasets
+import Foundation
+import NN
+import TensorCore
+import Training
+
+/// Runs `body` on every rank of the job: under an MPI launcher (mpirun, srun) on this process's
+/// MPI rank; otherwise on `ranks` in-process threads (the single-node debug mode). An error on
+/// any rank ends every rank: MPI_Abort under MPI, the group's abort in-process.
+func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
+    let launch = LaunchEnvironment()
+    if launch.isDistributed {
+        if let ranks, ranks != launch.size {
+            throw UsageError(description: "--ranks \(ranks) conflicts with the \(launch.size) ranks started by \(launch.launcher!); drop --ranks under mpirun/srun")
+        }
+        BLAS.threads = launch.blasThreads()
+        let comm = MPICommunicator.initialize()
+        do {
+            try body(comm)
+        } catch {
+            let (message, code) = describe(error)
+            comm.abort(message, code: code)
+        }
+        comm.finalize()
+    } else {
+        let n = ranks ?? 1
+        let env = ProcessInfo.processInfo.environment
+        if env["OPENBLAS_NUM_THREADS"] == nil { BLAS.threads = n > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount }
+        try InProcessGroup(size: n).run { _, comm in try body(comm) }
+    }
+}
+
+/// The message and exit code for an error: 2 for what the user can fix in the command, the
+/// configuration or the data; 1 for failures at run time.
+func describe(_ error: Error) -> (String, Int32) {
+    switch error {
+    case let e as UsageError: return ("usage: \(e)", 2)
+    case is ConfigError, is DataError, is DatasetNotFound, is ShapeError: return ("\(error)", 2)
+    default: return ("\(error)", 1)
+    }
+}
+
+struct TrainCommand {
+    static let usage = """
+    usage: ddp train CONFIG [--set key.path=value ...] [--data-dir DIR] [--out DIR] [--ranks N] [--resume CHECKPOINT]
+
+    Trains the job described by CONFIG. Under mpirun/srun every rank runs this same command;
+    without a launcher, --ranks N runs N in-process ranks (the single-node debug mode, no MPI).
+      --set key.path=value   override a config value (repeatable), e.g. --set training.epochs=1
+      --data-dir DIR         where the data sets are (else data.dir, DDP_DATA_DIR, ../shared/data)
+      --out DIR              output directory (else output.dir, default runs/<name>)
+      --ranks N              in-process ranks when not started by mpirun (default 1)
+      --resume CHECKPOINT    continue exactly where CHECKPOINT stopped (same config and ranks)
+    """
+
+    let options: Options
+
+    init(arguments: [String]) throws {
+        options = try Options(arguments, known: ["set", "data-dir", "out", "ranks", "resume"])
+    }
+
+    func run() throws {
+        let path = try options.positionals(["CONFIG"])[0]
+        let config = try JobConfig.load(path: path, overrides: options.all("set"))
+        let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
+        let dataDir = options.value("data-dir"), out = options.value("out"), resume = options.value("resume")
+        try runOnRanks(ranks: ranks) { comm in
+            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+            let settings = JobFactory.runSettings(config, outputDirectory: out)
+            if comm.rank == 0 {
+                try FileManager.default.createDirectory(atPath: settings.outputDirectory, withIntermediateDirectories: true)
+                try Data((config.canonicalJSON + "\n").utf8).write(to: URL(fileURLWithPath: settings.outputDirectory + "/config.json"))
+                print("\(config.name): \(config.task.rawValue) on \(config.data.dataset.rawValue), \(comm.size) rank\(comm.size == 1 ? "" : "s") (\(comm.backend)), batch \(config.training.batchSize) per rank, output \(settings.outputDirectory)")
+            }
+            _ = try TrainingLoop(workload: workload, settings: settings).run(resume: resume)
+        }
+    }
+}
+
+struct SummaryCommand {
+    static let usage = """
+    usage: ddp summary CONFIG [--set key.path=value ...] [--data-dir DIR]
+
+    Prints the model table (layers, output shapes, parameters), the parameter count and the
+    forward FLOPs per sample (2 × multiply-adds of the matrix products and convolutions).
+    """
+
+    let options: Options
+    init(arguments: [String]) throws { options = try Options(arguments, known: ["set", "data-dir"]) }
+
+    func run() throws {
+        let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
+        func show(_ title: String, _ m: Sequential) {
+            print(m.summary())
+            print("\(title)forward FLOPs per sample: \(formatCount(2 * m.forwardMultiplyAdds()))\n")
+        }
+        switch config.task {
+        case .gan:
+            let (g, d) = try config.buildGAN()
+            g.name = "generator"
+            d.name = "discriminator"
+            show("generator ", g)
+            show("discriminator ", d)
+            print("Total params (both networks): \(formatCount(g.parameterCount + d.parameterCount))")
+        case .languageModel:
+            let dir = try JobFactory.dataDirectory(config, explicit: options.value("data-dir"))
+            let corpus = try TextCorpus(contentsOf: DataFile.join(dir, "input.txt"))
+            show("", try config.buildModel(vocabularySize: corpus.vocabulary.count))
+        case .classification:
+            show("", try config.buildModel())
+        }
+    }
+}
+
+struct EvalCommand {
+    static let usage = """
+    usage: ddp eval CONFIG --checkpoint PATH [--set key.path=value ...] [--data-dir DIR] [--ranks N]
+
+    Loads the checkpoint and prints the held-out metrics (test set, or the validation split).
+    """
+
+    let options: Options
+    init(arguments: [String]) throws { options = try Options(arguments, known: ["set", "data-dir", "checkpoint", "ranks"]) }
+
+    func run() throws {
+        let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
+        guard let path = options.value("checkpoint") else { throw UsageError(description: "ddp eval needs --checkpoint PATH") }
+        let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
+        let dataDir = options.value("data-dir")
+        try runOnRanks(ranks: ranks) { comm in
+            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+            let checkpoint = try Checkpoint(contentsOf: path)
+            for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: nil, prefix: n.prefix) }
+            guard let e = workload.evaluate() else {
+                throw UsageError(description: "task \(config.task.rawValue) has no held-out metrics; use ddp sample")
+            }
+            if comm.rank == 0 {
+                var line = "\(config.name): \(e.samples) samples, loss \(ProgressFormat.value(e.loss))"
+                for m in e.metrics { line += ", \(m.name) \(ProgressFormat.value(m.value))" }
+                print(line)
+            }
+        }
+    }
+}
+
+struct SampleCommand {
+    static let usage = """
+    usage: ddp sample CONFIG --checkpoint PATH [--out FILE] [--set key.path=value ...] [--data-dir DIR]
+
+    GAN: writes an 8x8 PNG grid of generated images (default samples.png). Language model:
+    prints generated text.
+    """
+
+    let options: Options
+    init(arguments: [String]) throws { options = try Options(arguments, known: ["set", "data-dir", "checkpoint", "out", "seed", "length"]) }
+
+    func run() throws {
+        let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
+        guard let path = options.value("checkpoint") else { throw UsageError(description: "ddp sample needs --checkpoint PATH") }
+        let out = options.value("out") ?? "samples.png"
+        let seed = UInt64(try options.positiveInt("seed", default: 1))
+        let length = try options.positiveInt("length", default: 500)
+        let dataDir = options.value("data-dir")
+        try runOnRanks(ranks: 1) { comm in
+            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+            let checkpoint = try Checkpoint(contentsOf: path)
+            for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: nil, prefix: n.prefix) }
+            switch workload {
+            case let gan as GANWorkload:
+                try AtomicFile.write(makeGrid(images: gan.generate(count: 64, seed: seed), rows: 8, cols: 8), to: out)
+                print("wrote \(out)")
+            case let lm as LanguageModelWorkload:
+                print(lm.generate(length: length, prompt: "\n", seed: seed))
+            default:
+                throw UsageError(description: "task \(config.task.rawValue) has nothing to sample; use ddp eval")
+            }
+        }
+    }
+}
