@@ -1,0 +1,70 @@
+/// The datasets a job can train on.
+public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
+    case fashionMNIST = "fashion-mnist"
+    case mnist
+    case cifar10
+    case tinyShakespeare = "tinyshakespeare"
+
+    static let kind = "dataset"
+
+    /// The per-sample image shape (height, width, channels); nil for text.
+    public var imageShape: [Int]? {
+        switch self {
+        case .fashionMNIST, .mnist: return [28, 28, 1]
+        case .cifar10: return [32, 32, 3]
+        case .tinyShakespeare: return nil
+        }
+    }
+
+    /// Number of classes of an image dataset.
+    public var classes: Int? { imageShape == nil ? nil : 10 }
+
+    /// The tasks this dataset can feed.
+    public var tasks: [TaskKind] { imageShape == nil ? [.languageModel] : [.classification, .gan] }
+}
+
+/// How image pixels are scaled.
+public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
+    /// [0, 1]
+    case unit
+    /// [-1, 1] (a tanh generator's range)
+    case symmetric
+
+    static let kind = "pixel scale"
+}
+
+/// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
+/// `sequence_length` and `validation_fraction`.
+public struct DataSpec: Sendable, Equatable {
+    public var dataset: DatasetName
+    /// Where the files are; nil: the readers' default location.
+    public var directory: String?
+    /// Images only.
+    public var scale: PixelScale?
+    /// Images only: use at most this many training / test examples.
+    public var trainLimit: Int?
+    public var testLimit: Int?
+    /// Text only: characters per training sequence.
+    public var sequenceLength: Int?
+    /// Text only: the fraction of the text held out for validation.
+    public var validationFraction: Double?
+
+    init(reading r: ObjectReader, task: TaskKind) throws {
+        dataset = try r.required("dataset")
+        guard dataset.tasks.contains(task) else {
+            let fitting = DatasetName.allCases.filter { $0.tasks.contains(task) }.map(\.rawValue)
+            throw r.error("dataset", "dataset \"\(dataset.rawValue)\" does not fit task \"\(task.rawValue)\" "
+                                     + "(datasets for it: \(quotedList(fitting)))")
+        }
+        r.scope = "for dataset \"\(dataset.rawValue)\""
+        directory = try r.nullable("dir", .nonEmpty)
+        if dataset.imageShape != nil {
+            scale = try r.optional("scale", default: .unit)
+            trainLimit = try r.nullable("train_limit", .atLeast(1))
+            testLimit = try r.nullable("test_limit", .atLeast(1))
+        } else {
+            sequenceLength = try r.required("sequence_length", .atLeast(1))
+            validationFraction = try r.optional("validation_fraction", default: 0.1, .open(0, 1))
+        }
+    }
+}

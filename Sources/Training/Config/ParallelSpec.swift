@@ -1,0 +1,31 @@
+/// The `parallel` section: gradient buckets and learning-rate scaling across ranks.
+public struct ParallelSpec: Sendable, Equatable {
+    public var bucketMB = 25.0
+    public var firstBucketMB = 1.0
+    public var overlap = true
+    public var scaleLearningRate = false
+    public var warmupSteps = 0
+
+    public init() {}
+
+    init(reading r: ObjectReader) throws {
+        let positive = Constraint<Double>.greaterThan(0)
+        bucketMB = try r.optional("bucket_mb", default: bucketMB, positive)
+        firstBucketMB = try r.optional("first_bucket_mb", default: firstBucketMB, positive)
+        overlap = try r.optional("overlap", default: overlap)
+        scaleLearningRate = try r.optional("scale_lr", default: scaleLearningRate)
+        warmupSteps = try r.optional("warmup_steps", default: warmupSteps, .atLeast(0))
+    }
+
+    /// The trainers' options (MB are MiB, as PyTorch's `bucket_cap_mb`; at least one float per bucket).
+    public func options(gradientAccumulation: Int) -> ParallelOptions {
+        var o = ParallelOptions()
+        o.bucketBytes = max(4, Int((bucketMB * 1_048_576).rounded()))
+        o.firstBucketBytes = max(4, Int((firstBucketMB * 1_048_576).rounded()))
+        o.overlap = overlap
+        o.gradientAccumulation = gradientAccumulation
+        o.scaleLearningRate = scaleLearningRate
+        o.warmupSteps = warmupSteps
+        return o
+    }
+}
