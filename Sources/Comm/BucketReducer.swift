@@ -18,22 +18,15 @@ final class BucketReducer: @unchecked Sendable {
     private var inFlight = 0
     private var stopping = false
     private var timings: [Timing] = []
-    private var thread: Thread?
 
     init(comm: Communicator, gradients: UnsafeMutablePointer<Float>) {
         self.comm = comm
         self.base = gradients
-        let t = Thread { [unowned self] in self.loop() }
+        // The thread keeps the reducer alive until `stop()` lets it finish; an unowned
+        // reference would be read after deallocation when the owner goes away first.
+        let t = Thread { self.loop() }
         t.name = "gradient reducer"
-        thread = t
         t.start()
-    }
-
-    deinit {
-        cond.lock()
-        stopping = true
-        cond.broadcast()
-        cond.unlock()
     }
 
     func enqueue(bucket: Int, range: Range<Int>) {
