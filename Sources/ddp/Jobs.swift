@@ -71,7 +71,7 @@ struct TrainCommand {
             if comm.rank == 0 {
                 try FileManager.default.createDirectory(atPath: settings.outputDirectory, withIntermediateDirectories: true)
                 try Data((config.canonicalJSON + "\n").utf8).write(to: URL(fileURLWithPath: settings.outputDirectory + "/config.json"))
-                print("\(config.name): \(config.task.rawValue) on \(config.data.dataset.rawValue), \(comm.size) rank\(comm.size == 1 ? "" : "s") (\(comm.backend)), batch \(config.training.batchSize) per rank, output \(settings.outputDirectory)")
+                say("\(config.name): \(config.task.rawValue) on \(config.data.dataset.rawValue), \(comm.size) rank\(comm.size == 1 ? "" : "s") (\(comm.backend)), batch \(config.training.batchSize) per rank, output \(settings.outputDirectory)")
             }
             _ = try TrainingLoop(workload: workload, settings: settings).run(resume: resume)
         }
@@ -92,8 +92,8 @@ struct SummaryCommand {
     func run() throws {
         let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
         func show(_ title: String, _ m: Sequential) {
-            print(m.summary())
-            print("\(title)forward FLOPs per sample: \(formatCount(2 * m.forwardMultiplyAdds()))\n")
+            say(m.summary())
+            say("\(title)forward FLOPs per sample: \(formatCount(2 * m.forwardMultiplyAdds()))\n")
         }
         switch config.task {
         case .gan:
@@ -102,7 +102,7 @@ struct SummaryCommand {
             d.name = "discriminator"
             show("generator ", g)
             show("discriminator ", d)
-            print("Total params (both networks): \(formatCount(g.parameterCount + d.parameterCount))")
+            say("Total params (both networks): \(formatCount(g.parameterCount + d.parameterCount))")
         case .languageModel:
             let dir = try JobFactory.dataDirectory(config, explicit: options.value("data-dir"))
             let corpus = try TextCorpus(contentsOf: DataFile.join(dir, "input.txt"))
@@ -138,7 +138,7 @@ struct EvalCommand {
             if comm.rank == 0 {
                 var line = "\(config.name): \(e.samples) samples, loss \(ProgressFormat.value(e.loss))"
                 for m in e.metrics { line += ", \(m.name) \(ProgressFormat.value(m.value))" }
-                print(line)
+                say(line)
             }
         }
     }
@@ -169,9 +169,9 @@ struct SampleCommand {
             switch workload {
             case let gan as GANWorkload:
                 try AtomicFile.write(makeGrid(images: gan.generate(count: 64, seed: seed), rows: 8, cols: 8), to: out)
-                print("wrote \(out)")
+                say("wrote \(out)")
             case let lm as LanguageModelWorkload:
-                print(lm.generate(length: length, prompt: "\n", seed: seed))
+                say(lm.generate(length: length, prompt: "\n", seed: seed))
             default:
                 throw UsageError(description: "task \(config.task.rawValue) has nothing to sample; use ddp eval")
             }

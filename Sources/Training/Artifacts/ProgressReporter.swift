@@ -78,3 +78,9 @@ public final class ProgressReporter {
         drawnWidth = line.count
     }
 }
+
+/// Writes a line to standard output unbuffered, in order with the progress output (Swift's
+/// `print` is buffered separately when stdout is not a terminal).
+public func say(_ line: String) {
+    ProgressReporter.writeStandardOutput(line + "\n")
+}

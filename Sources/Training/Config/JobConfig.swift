@@ -45,9 +45,25 @@ public struct JobConfig: Sendable {
     public var canonicalJSON: String { effective.canonicalText }
 
     /// The digest as 16 hex digits.
-    public var digestHex: String {
-        let hex = String(digest, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+    public var digestHex: String { hex16(digest) }
+
+    /// Keys that change how long or how observably a run goes, not the trajectory it follows.
+    static let nonTrajectoryKeys: [String: Set<String>] = [
+        "": ["name", "output", "checkpoint"],
+        "training": ["epochs", "max_steps", "log_every_steps", "sample_every_steps", "eval_batch_size"],
+    ]
+
+    /// Digest of the keys that decide the training trajectory (everything but the step budget,
+    /// logging, samples, checkpoints and output), as 16 hex digits: a checkpoint can be resumed
+    /// with a longer budget or another output directory, never with another model or data.
+    public var trajectoryDigestHex: String {
+        guard case .object(var top) = effective else { return digestHex }
+        for key in JobConfig.nonTrajectoryKeys[""]! { top[key] = nil }
+        if case .object(var training)? = top["training"] {
+            for key in JobConfig.nonTrajectoryKeys["training"]! { training[key] = nil }
+            top["training"] = .object(training)
+        }
+        return hex16(fnv1a64(JSONValue.object(top).canonicalText.utf8))
     }
 
     /// The trainers' options: the `parallel` section with `training.gradient_accumulation`.

@@ -54,7 +54,7 @@ public enum JobFactory {
         s.sampleEverySteps = t.sampleEverySteps
         s.checkpointEverySteps = config.checkpoint.everySteps
         s.keepCheckpoints = config.checkpoint.keep
-        s.configDigest = config.digestHex
+        s.configDigest = config.trajectoryDigestHex
         return s
     }
 

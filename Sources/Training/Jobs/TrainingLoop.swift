@@ -23,8 +23,16 @@ public struct RunSettings: Sendable {
     /// Digest of the effective configuration, stored in checkpoints; resuming under another
     /// configuration is refused.
     public var configDigest = ""
-    /// Keras-style progress bar (a terminal) or plain lines.
-    public var interactive = ProgressReporter.standardOutputIsTerminal
+    /// Keras-style progress bar (a terminal) or plain lines. `DDP_PROGRESS=bar|lines` decides
+    /// when set: under mpirun every rank's stdout is a pseudo-terminal even when the user's is a
+    /// file, so the launcher passes its own answer.
+    public var interactive: Bool = {
+        switch ProcessInfo.processInfo.environment["DDP_PROGRESS"] {
+        case "bar": return true
+        case "lines": return false
+        default: return ProgressReporter.standardOutputIsTerminal
+        }
+    }()
 
     public init(name: String, seed: UInt64, epochs: Int, outputDirectory: String) {
         self.name = name
@@ -90,7 +98,7 @@ public final class TrainingLoop {
         let sampler = self.sampler
         let perEpoch = stepsPerEpoch, total = totalSteps
         let epochs = (total + perEpoch - 1) / perEpoch
-        let progress = isRoot ? ProgressReporter(epochs: epochs, stepsPerEpoch: perEpoch, interactive: settings.interactive,
+        let progress = isRoot ? ProgressReporter(epochs: epochs, stepsPerEpoch: min(perEpoch, total), interactive: settings.interactive,
                                                  plainEvery: settings.logEverySteps) : nil
         var last: StepLog?
         var evaluation: EvaluationLog?
@@ -135,7 +143,7 @@ public final class TrainingLoop {
                 line += "; test loss \(ProgressFormat.value(e.loss))"
                 for m in e.metrics { line += ", test \(m.name) \(ProgressFormat.value(m.value))" }
             }
-            print(line)
+            say(line)
             try metricsLog?.write(MetricsRecord(step: step, epoch: (step + perEpoch - 1) / perEpoch, loss: evaluation?.loss,
                                                 metrics: evaluation?.metrics ?? [],
                                                 extra: [("event", .string("final")), ("wall_seconds", .number(wall)),
@@ -157,7 +165,7 @@ public final class TrainingLoop {
         let checkpoint = try Checkpoint(contentsOf: path)
         let info = try CheckpointInfo(checkpoint)
         if !settings.configDigest.isEmpty && !info.configDigest.isEmpty && info.configDigest != settings.configDigest {
-            throw TrainingError("\(path): written by a run with another configuration (digest \(info.configDigest), this run \(settings.configDigest)); resume with the same config and --set options")
+            throw TrainingError("\(path): written by a run with another configuration (digest \(info.configDigest), this run \(settings.configDigest)); resume with the same model, data and training settings (only the step budget, logging, checkpoint and output settings may change)")
         }
         for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }
         if isRoot { print("\(settings.name): resumed from \(path) at step \(info.step)") }
@@ -181,7 +189,7 @@ public final class TrainingLoop {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try AtomicFile.write(makeGrid(images: images, rows: rows, cols: columns), to: dir + "/step-\(String(format: "%07d", step)).png")
         case .text(let text):
-            print("--- sample at step \(step) ---\n\(text)\n---")
+            say("--- sample at step \(step) ---\n\(text)\n---")
         }
     }
 
