@@ -11,8 +11,16 @@ final class DataDirectoryTests: XCTestCase {
         return root
     }
 
+    /// A current directory whose `../shared/data` cannot exist, whatever sits beside the
+    /// system's temporary folder.
+    private func isolatedWorkingDirectory() throws -> String {
+        let cwd = try temporaryDirectory(self) + "/nested/checkout"
+        try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
+        return cwd
+    }
+
     func testExplicitThenEnvironmentThenDefault() throws {
-        let root = try makeRoot(), other = try makeRoot(), cwd = try temporaryDirectory(self)
+        let root = try makeRoot(), other = try makeRoot(), cwd = try isolatedWorkingDirectory()
         XCTAssertEqual(try DataDirectory.resolve(.mnist, explicit: root, environment: [DataDirectory.environmentVariable: other],
                                                  currentDirectory: cwd), root + "/mnist")
         XCTAssertEqual(try DataDirectory.resolve(.mnist, explicit: "/nonexistent", environment: [DataDirectory.environmentVariable: other],
@@ -46,7 +54,7 @@ final class DataDirectoryTests: XCTestCase {
     }
 
     func testNotFoundListsEveryFolderAndHowToGetTheData() throws {
-        let root = try makeRoot(), cwd = try temporaryDirectory(self)
+        let root = try makeRoot(), cwd = try isolatedWorkingDirectory()
         do {
             _ = try DataDirectory.resolve(.cifar10, explicit: root, environment: [DataDirectory.environmentVariable: "/env/dir"], currentDirectory: cwd)
             XCTFail("cifar10 should not be found")
@@ -62,7 +70,7 @@ final class DataDirectoryTests: XCTestCase {
     }
 
     func testFashionMNISTFallsBackToTheDebianPackage() throws {
-        let cwd = try temporaryDirectory(self)
+        let cwd = try isolatedWorkingDirectory()
         let candidates = DataDirectory.candidates(for: .fashionMNIST, environment: [:], currentDirectory: cwd)
         XCTAssertEqual(candidates.last?.path, "/usr/share/datasets/fashion-mnist")
         XCTAssertTrue(DatasetName.fashionMNIST.howToGet.contains("apt-get install dataset-fashion-mnist"))
