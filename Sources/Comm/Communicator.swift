@@ -13,8 +13,6 @@ public protocol Communicator: AnyObject, Sendable {
 
     /// In-place element-wise sum across ranks, accumulated in rank order.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
-    /// Sum of small Double vectors across ranks (metrics: loss·count, correct, count).
-    func allreduceSum(_ values: [Double]) -> [Double]
     /// Copies root's buffer into every rank's buffer.
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int)
     /// Copies root's bytes into every rank's buffer (checkpoint metadata, RNG state).
@@ -28,6 +26,14 @@ public protocol Communicator: AnyObject, Sendable {
 }
 
 extension Communicator {
+    /// Sum of small Double vectors across ranks (metrics: loss·count, correct, count), added in
+    /// rank order on every rank, so every rank gets the same bits.
+    public func allreduceSum(_ values: [Double]) -> [Double] {
+        var out = [Double](repeating: 0, count: values.count)
+        for v in allgather(values) { for i in 0..<out.count { out[i] += v[i] } }
+        return out
+    }
+
     /// In-place average across ranks.
     public func allreduceAverage(_ buffer: UnsafeMutableBufferPointer<Float>) {
         allreduceSum(buffer)

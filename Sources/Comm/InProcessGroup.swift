@@ -115,13 +115,6 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         group.barrier()
     }
 
-    public func allreduceSum(_ values: [Double]) -> [Double] {
-        let all = allgather(values)
-        var out = [Double](repeating: 0, count: values.count)
-        for v in all { for i in 0..<out.count { out[i] += v[i] } }
-        return out
-    }
-
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
         broadcast(bytes: UnsafeMutableRawBufferPointer(buffer), root: root)
     }

@@ -87,13 +87,6 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), base, recvCounts, recvOffsets, cmpi_float(), comm)
     }
 
-    public func allreduceSum(_ values: [Double]) -> [Double] {
-        let all = allgather(values)
-        var out = [Double](repeating: 0, count: values.count)
-        for v in all { for i in 0..<out.count { out[i] += v[i] } }
-        return out
-    }
-
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
         guard size > 1, let base = buffer.baseAddress else { return }
         var offset = 0

@@ -40,24 +40,12 @@ struct Bench {
         breakdown = o.flag("breakdown")
     }
 
-    static func seedCNN() -> Sequential {
-        Sequential([
-            Conv2D(32, kernelSize: 3, activation: .relu),
-            MaxPooling2D(2),
-            Conv2D(64, kernelSize: 3, activation: .relu),
-            MaxPooling2D(2),
-            Flatten(),
-            Dense(64, activation: .relu),
-            Dense(10, activation: .softmax),
-        ], name: "cnn")
-    }
-
     func run() throws {
         BLAS.threads = 1
         var sgemm = Bench.sgemmGFLOPs(n: 1024, repeats: 5)
         BLAS.threads = threads
 
-        let model = Bench.seedCNN()
+        let model = Sequential.seedCNN(name: "cnn")
         try model.build(inputShape: [32, 32, 3], seed: 42)
         let flat = model.flattenParameters()
         var rng = RandomGenerator(seed: 42, stream: [1])

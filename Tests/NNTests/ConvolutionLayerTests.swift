@@ -5,20 +5,9 @@ import TestSupport
 import XCTest
 
 final class ConvolutionLayerTests: XCTestCase {
-    private func seedCNN() -> Sequential {
-        Sequential([
-            Conv2D(32, kernelSize: 3, activation: .relu),
-            MaxPooling2D(2),
-            Conv2D(64, kernelSize: 3, activation: .relu),
-            MaxPooling2D(2),
-            Flatten(),
-            Dense(64, activation: .relu),
-            Dense(10, activation: .softmax),
-        ])
-    }
 
     func testSeedCNNParameterCountsAndSummary() throws {
-        let model = seedCNN()
+        let model = Sequential.seedCNN()
         XCTAssertEqual(try model.build(inputShape: [32, 32, 3], seed: 1), [10])
         XCTAssertEqual(model.parameterCount, 167_562)
         XCTAssertEqual(model.outputShapes, [[30, 30, 32], [15, 15, 32], [13, 13, 64], [6, 6, 64], [2304], [64], [10]])

@@ -27,15 +27,7 @@ final class ReferenceTests: XCTestCase {
 
     func testSeedCNN() throws {
         let f = try ReferenceFixture.load("seed_cnn")
-        let model = Sequential([
-            Conv2D(32, kernelSize: 3, activation: .relu),
-            MaxPooling2D(2),
-            Conv2D(64, kernelSize: 3, activation: .relu),
-            MaxPooling2D(2),
-            Flatten(),
-            Dense(64, activation: .relu),
-            Dense(10, activation: .softmax),
-        ], name: "seed_cnn")
+        let model = Sequential.seedCNN(name: "seed_cnn")
         try model.build(inputShape: [32, 32, 3], seed: 1)
         let input = Tensor(ReferenceFixture.cnnInput(count: f.input.shape.reduce(1, *)), shape: f.input.shape)
         let labels = ReferenceFixture.classLabels(batch: f.batch, classes: 10)

@@ -44,9 +44,5 @@ public struct CheckpointInfo: Equatable, Sendable {
     }
 
     /// A 64-bit FNV-1a digest of a configuration's canonical text, as 16 hex digits.
-    public static func digest(_ text: String) -> String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return String(h, radix: 16).leftPadded(to: 16, with: "0")
-    }
+    public static func digest(_ text: String) -> String { hex16(fnv1a64(text.utf8)) }
 }

@@ -10,7 +10,4 @@ public func fnv1a64<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 
 }
 
 /// A 64-bit value as 16 hex digits.
-func hex16(_ v: UInt64) -> String {
-    let hex = String(v, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
-}
+func hex16(_ v: UInt64) -> String { String(v, radix: 16).leftPadded(to: 16, with: "0") }

@@ -24,7 +24,7 @@ public enum JSONValue: Equatable, Sendable {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .real(let d): out += d.description
-        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .string(let s): out += JSONText.string(s)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -36,7 +36,7 @@ public enum JSONValue: Equatable, Sendable {
             out += "{"
             for (i, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(key, to: &out)
+                out += JSONText.string(key)
                 out += ":"
                 fields[key]!.write(to: &out)
             }
@@ -44,23 +44,6 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
 
     /// The kind of value, for messages ("integer", "real", "object"...).
     public var kindName: String {

@@ -39,14 +39,7 @@ public final class LanguageModelWorkload: Workload {
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
         trainer.model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
-        var micro: [(inputs: Tensor, targets: Tensor)] = []
-        var start = indices.startIndex
-        while start < indices.endIndex {
-            let end = min(start + microBatch, indices.endIndex)
-            micro.append(windows(trainWindows, indices[start..<end].map { $0 * sequenceLength }))
-            start = end
-        }
-        let r = trainer.step(micro)
+        let r = trainer.step(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { $0 * sequenceLength }) })
         return StepLog(loss: r.loss, metrics: [], samples: r.samples, learningRate: r.learningRate, seconds: r.seconds,
                        allreduceSeconds: r.allreduceSeconds, exposedCommunicationSeconds: r.exposedCommunicationSeconds)
     }

@@ -56,3 +56,8 @@ public enum Sample {
     case images(Tensor, rows: Int, columns: Int)
     case text(String)
 }
+
+/// Consecutive slices of at most `size` indices, each turned into a micro-batch.
+func microBatches<T>(_ indices: ArraySlice<Int>, size: Int, _ make: (ArraySlice<Int>) -> T) -> [T] {
+    stride(from: indices.startIndex, to: indices.endIndex, by: size).map { make(indices[$0..<min($0 + size, indices.endIndex)]) }
+}
