@@ -159,18 +159,30 @@ public final class TrainingLoop {
         checkpoints = try CheckpointDirectory(path: dir + "/checkpoints", keepLast: settings.keepCheckpoints)
     }
 
-    /// Loads parameters and optimizer state on every rank from the same file and returns the
-    /// step to continue from.
+    /// Rank 0 loads parameters, optimizer state and position from the checkpoint and broadcasts
+    /// them, so the other ranks need not see the file (no shared filesystem required). Returns
+    /// the step to continue from.
     private func restore(from path: String) throws -> Int {
-        let checkpoint = try Checkpoint(contentsOf: path)
-        let info = try CheckpointInfo(checkpoint)
-        if !settings.configDigest.isEmpty && !info.configDigest.isEmpty && info.configDigest != settings.configDigest {
-            throw TrainingError("\(path): written by a run with another configuration (digest \(info.configDigest), this run \(settings.configDigest)); resume with the same model, data and training settings (only the step budget, logging, checkpoint and output settings may change)")
+        var step = 0
+        if isRoot {
+            let checkpoint = try Checkpoint(contentsOf: path)
+            let info = try CheckpointInfo(checkpoint)
+            if !settings.configDigest.isEmpty && !info.configDigest.isEmpty && info.configDigest != settings.configDigest {
+                throw TrainingError("\(path): written by a run with another configuration (digest \(info.configDigest), this run \(settings.configDigest)); resume with the same model, data and training settings (only the step budget, logging, checkpoint and output settings may change)")
+            }
+            for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }
+            step = info.step
+            say("\(settings.name): resumed from \(path) at step \(info.step)")
         }
-        for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }
-        if isRoot { print("\(settings.name): resumed from \(path) at step \(info.step)") }
+        var position = [Double(step)] + workload.networks.map { Double($0.optimizer.stepCount) }
+        position = comm.allreduceSum(isRoot ? position : position.map { _ in 0 })
+        for (i, n) in workload.networks.enumerated() {
+            comm.broadcast(n.parameters.valueBuffer, root: 0)
+            for b in n.optimizer.stateBuffers { comm.broadcast(b.buffer, root: 0) }
+            n.optimizer.stepCount = Int(position[i + 1])
+        }
         lastCheckpoint = path
-        return info.step
+        return Int(position[0])
     }
 
     private func saveCheckpoint(step: Int, epoch: Int) throws {
