@@ -184,6 +184,7 @@ if ls "$out"/checkpoints/ckpt-*.safetensors >/dev/null 2>&1; then
   echo "test-slurm: requeued $id_rq after $(basename "$(ls "$out"/checkpoints/ckpt-*.safetensors | head -n 1)")"
   # A requeued job is held back for a while (its begin time moves); release it at once.
   for _ in $(seq 20); do [ "$(field "$id_rq" JobState)" = PENDING ] && break; sleep 0.5; done
+  echo "test-slurm: requeued job $id_rq: $(field "$id_rq" JobState), Restarts=$(field "$id_rq" Restarts), SubmitTime=$(field "$id_rq" SubmitTime), StartTime=$(field "$id_rq" StartTime)"
   scontrol update JobId="$id_rq" StartTime=now >/dev/null 2>&1
   state=$(wait_job "$id_rq" 900); restarts=$(field "$id_rq" Restarts)
   if [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] && grep -q "resumed from $out/checkpoints/ckpt-" "$out.out" \
