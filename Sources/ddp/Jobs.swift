@@ -1,3 +1,4 @@
+import Autograd
 import Comm
 import Datasets
 import Foundation
@@ -146,14 +147,20 @@ struct EvalCommand {
 
 struct SampleCommand {
     static let usage = """
-    usage: ddp sample CONFIG --checkpoint PATH [--out FILE] [--set key.path=value ...] [--data-dir DIR]
+    usage: ddp sample CONFIG --checkpoint PATH [--out FILE] [--seed S] [--length N] [--set key.path=value ...]
+                      [--data-dir DIR] [--rate-with CLASSIFIER_CONFIG --classifier-checkpoint PATH [--count N]]
 
-    GAN: writes an 8x8 PNG grid of generated images (default samples.png). Language model:
-    prints generated text.
+    GAN: writes an 8x8 PNG grid of generated images (default samples.png). With --rate-with, a
+    classifier trained by the project (e.g. configs/cnn_mnist.json) rates --count generated
+    images (default 1000): the share it classifies with probability ≥ 0.9 and the classes seen.
+    Language model: prints --length generated characters (default 500).
     """
 
     let options: Options
-    init(arguments: [String]) throws { options = try Options(arguments, known: ["set", "data-dir", "checkpoint", "out", "seed", "length"]) }
+    init(arguments: [String]) throws {
+        options = try Options(arguments, known: ["set", "data-dir", "checkpoint", "out", "seed", "length", "rate-with",
+                                                 "classifier-checkpoint", "count"])
+    }
 
     func run() throws {
         let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
@@ -170,11 +177,48 @@ struct SampleCommand {
             case let gan as GANWorkload:
                 try AtomicFile.write(makeGrid(images: gan.generate(count: 64, seed: seed), rows: 8, cols: 8), to: out)
                 say("wrote \(out)")
+                if let rater = options.value("rate-with") { try rate(gan, classifierConfig: rater, seed: seed) }
             case let lm as LanguageModelWorkload:
                 say(lm.generate(length: length, prompt: "\n", seed: seed))
             default:
                 throw UsageError(description: "task \(config.task.rawValue) has nothing to sample; use ddp eval")
             }
         }
+    }
+
+    /// Rates generated images with a trained classifier: the share classified with probability
+    /// ≥ 0.9, and how many samples fall in each class.
+    func rate(_ gan: GANWorkload, classifierConfig path: String, seed: UInt64) throws {
+        guard let weights = options.value("classifier-checkpoint") else {
+            throw UsageError(description: "--rate-with needs --classifier-checkpoint PATH")
+        }
+        let count = try options.positiveInt("count", default: 1000)
+        let config = try JobConfig.load(path: path)
+        let classifier = try config.buildModel()
+        let parameters = classifier.flattenParameters()
+        try Checkpoint(contentsOf: weights).restore(parameters, optimizer: nil)
+        classifier.setTraining(false)
+        // Generated images are in [-1, 1]; the classifier was trained on the scale its config names.
+        let images = gan.generate(count: count, seed: seed &+ 1)
+        if config.data.scale != .symmetric { for i in 0..<images.count { images.data[i] = (images.data[i] + 1) / 2 } }
+        let outputs = withoutGradient { classifier(Variable(images.reshaped([count] + classifier.inputShape))) }.value
+        let classes = outputs.shape.last!
+        let fromLogits: Bool = {
+            if case .sparseCategoricalCrossentropy(let l)? = config.loss { return l }
+            if case .categoricalCrossentropy(let l)? = config.loss { return l }
+            return false
+        }()
+        var confident = 0
+        var perClass = [Int](repeating: 0, count: classes)
+        var row = [Float](repeating: 0, count: classes)
+        for i in 0..<count {
+            for j in 0..<classes { row[j] = outputs.data[i * classes + j] }
+            if fromLogits { row.withUnsafeMutableBufferPointer { Softmax.forward($0.baseAddress!, $0.baseAddress!, rows: 1, n: classes) } }
+            let best = row.indices.max { row[$0] < row[$1] }!
+            perClass[best] += 1
+            if row[best] >= 0.9 { confident += 1 }
+        }
+        let present = perClass.filter { $0 > 0 }.count
+        say("rated \(count) generated images with \(config.name): \(String(format: "%.1f", 100 * Double(confident) / Double(count)))% confident (max probability ≥ 0.9), \(present)/\(classes) classes present; per class \(perClass)")
     }
 }
