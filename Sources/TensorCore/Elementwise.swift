@@ -134,9 +134,9 @@ public enum ActivationKind: Equatable, Sendable, CustomStringConvertible {
         case .linear: if UnsafePointer(y) != x { y.update(from: x, count: n) }
         case .relu: map { max($0, 0) }
         case .leakyRelu(let a): map { $0 > 0 ? $0 : a * $0 }
-        case .sigmoid: map { Activations.sigmoid($0) }
-        case .tanh: map { ftanh($0) }
-        case .gelu: map { 0.5 * $0 * (1 + ferf($0 * 0.70710678118654752)) }
+        case .sigmoid: VectorMath.sigmoid(x, y, count: n)
+        case .tanh: VectorMath.tanh(x, y, count: n)
+        case .gelu: VectorMath.map(x, y, count: n) { $0 * VectorMath.normalCDF($0) }
         }
     }
 
@@ -154,11 +154,10 @@ public enum ActivationKind: Equatable, Sendable, CustomStringConvertible {
         case .sigmoid: each { let s = y[$0]; return dy[$0] * s * (1 - s) }
         case .tanh: each { let t = y[$0]; return dy[$0] * (1 - t * t) }
         case .gelu:
-            each { i in
-                let v = x[i]
-                let cdf = 0.5 * (1 + ferf(v * 0.70710678118654752))
-                let pdf = fexp(-0.5 * v * v) * 0.39894228040143268
-                return dy[i] * (cdf + v * pdf)
+            VectorMath.update(dx, count: n, accumulate: accumulate) { i, lanes in
+                let v = VectorMath.load(x + i, lanes)
+                let pdf = VectorMath.exp(-0.5 * v * v) * 0.39894228040143268
+                return VectorMath.load(dy + i, lanes) * (VectorMath.normalCDF(v) + v * pdf)
             }
         }
     }
@@ -171,12 +170,5 @@ public enum ActivationKind: Equatable, Sendable, CustomStringConvertible {
         case .leakyRelu(let a): return a > 0
         default: return true
         }
-    }
-}
-
-public enum Activations {
-    @inline(__always)
-    public static func sigmoid(_ x: Float) -> Float {
-        x >= 0 ? 1 / (1 + fexp(-x)) : { let e = fexp(x); return e / (1 + e) }()
     }
 }

@@ -59,11 +59,8 @@ public enum LossKernels {
         var total = 0.0
         for r in 0..<rows {
             let xr = x + r * n
-            var m = -Float.infinity
-            for j in 0..<n { m = max(m, xr[j]) }
-            var s: Float = 0
-            for j in 0..<n { s += fexp(xr[j] - m) }
-            let l = m + flog(s)
+            let m = VectorMath.max(xr, count: n)
+            let l = m + flog(VectorMath.sumOfExp(xr, minus: m, count: n))
             lse[r] = l
             let loss: Float
             switch targets {
@@ -71,9 +68,7 @@ public enum LossKernels {
                 loss = l - xr[Int(y[r])]
             case .distributions(let t):
                 let tr = t + r * n
-                var tSum: Float = 0, dot: Float = 0
-                for j in 0..<n { tSum += tr[j]; dot += tr[j] * xr[j] }
-                loss = l * tSum - dot
+                loss = l * VectorMath.sum(tr, count: n) - VectorMath.dot(tr, xr, count: n)
             }
             total += Double(weight(weights, r, span) * loss)
         }
@@ -88,15 +83,19 @@ public enum LossKernels {
         for r in 0..<rows {
             let xr = x + r * n, dr = dx + r * n, l = lse[r]
             let s = scale * weight(weights, r, span)
+            @inline(__always) func softmax(_ i: Int, _ lanes: Int) -> VectorMath.Vector {
+                VectorMath.exp(VectorMath.load(xr + i, lanes) - l)
+            }
             switch targets {
             case .indices(let y):
-                for j in 0..<n { put(dr, j, s * fexp(xr[j] - l), accumulate) }
+                VectorMath.update(dr, count: n, accumulate: accumulate) { i, lanes in s * softmax(i, lanes) }
                 dr[Int(y[r])] -= s
             case .distributions(let t):
                 let tr = t + r * n
-                var tSum: Float = 0
-                for j in 0..<n { tSum += tr[j] }
-                for j in 0..<n { put(dr, j, s * (fexp(xr[j] - l) * tSum - tr[j]), accumulate) }
+                let tSum = VectorMath.sum(tr, count: n)
+                VectorMath.update(dr, count: n, accumulate: accumulate) { i, lanes in
+                    s * (softmax(i, lanes) * tSum - VectorMath.load(tr + i, lanes))
+                }
             }
         }
     }
@@ -110,9 +109,7 @@ public enum LossKernels {
         var total = 0.0
         for r in 0..<rows {
             let pr = p + r * n
-            var sum: Float = 0
-            for j in 0..<n { sum += pr[j] }
-            let inv = 1 / sum
+            let inv = 1 / VectorMath.sum(pr, count: n)
             var loss: Float = 0
             switch targets {
             case .indices(let y):
@@ -134,9 +131,7 @@ public enum LossKernels {
                                             dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         for r in 0..<rows {
             let pr = p + r * n, dr = dx + r * n
-            var sum: Float = 0
-            for j in 0..<n { sum += pr[j] }
-            let inv = 1 / sum
+            let inv = 1 / VectorMath.sum(pr, count: n)
             let s = scale * weight(weights, r, span) * inv
             switch targets {
             case .indices(let y):
@@ -166,6 +161,9 @@ public enum LossKernels {
     @inline(__always)
     static func isInsideClip(_ q: Float) -> Bool { q > epsilon && q < 1 - epsilon }
 
+    @inline(__always)
+    static func isInsideClip(_ q: VectorMath.Vector) -> SIMDMask<VectorMath.Vector.MaskStorage> { (q .> epsilon) .& (q .< 1 - epsilon) }
+
     // MARK: Pointwise losses
 
     /// Σ_e w_e·l(x_e, y_e) over `count` elements.
@@ -194,14 +192,19 @@ public enum LossKernels {
                                          dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         switch kind {
         case .binaryCrossentropyFromLogits:
-            weightedGradient(count, weights, span, scale, dx, accumulate) { e in Activations.sigmoid(x[e]) - y[e] }
+            weightedGradient(count, weights, span, scale, dx, accumulate) { e, lanes in
+                VectorMath.sigmoid(VectorMath.load(x + e, lanes)) - VectorMath.load(y + e, lanes)
+            }
         case .binaryCrossentropy:
-            weightedGradient(count, weights, span, scale, dx, accumulate) { e in
-                let p = x[e]
-                return isInsideClip(p) ? (p - y[e]) / (p * (1 - p)) : 0
+            weightedGradient(count, weights, span, scale, dx, accumulate) { e, lanes in
+                let p = VectorMath.load(x + e, lanes)
+                let g = (p - VectorMath.load(y + e, lanes)) / (p * (1 - p))
+                return VectorMath.Vector().replacing(with: g, where: isInsideClip(p))
             }
         case .squaredError:
-            weightedGradient(count, weights, span, scale, dx, accumulate) { e in 2 * (x[e] - y[e]) }
+            weightedGradient(count, weights, span, scale, dx, accumulate) { e, lanes in
+                2 * (VectorMath.load(x + e, lanes) - VectorMath.load(y + e, lanes))
+            }
         }
     }
 
@@ -216,13 +219,17 @@ public enum LossKernels {
         return total
     }
 
+    /// `derivative(e, lanes)` gives ∂l/∂x for the elements e..<e + lanes (a vector at a time, so
+    /// the sigmoid of the logit loss is vectorised).
     @inline(__always)
     static func weightedGradient(_ count: Int, _ weights: UnsafePointer<Float>?, _ span: Int, _ scale: Float,
-                                 _ dx: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ derivative: (Int) -> Float) {
-        if let weights {
-            for e in 0..<count { put(dx, e, scale * weights[e / span] * derivative(e), accumulate) }
-        } else {
-            for e in 0..<count { put(dx, e, scale * derivative(e), accumulate) }
+                                 _ dx: UnsafeMutablePointer<Float>, _ accumulate: Bool,
+                                 _ derivative: (_ e: Int, _ lanes: Int) -> VectorMath.Vector) {
+        VectorMath.update(dx, count: count, accumulate: accumulate) { e, lanes in
+            guard let weights else { return scale * derivative(e, lanes) }
+            var w = VectorMath.Vector()
+            for k in 0..<lanes { w[k] = weights[(e + k) / span] }
+            return scale * w * derivative(e, lanes)
         }
     }
 }

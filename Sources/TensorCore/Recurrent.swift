@@ -14,17 +14,20 @@ public enum LSTMKernels {
         for b in 0..<batch {
             let z = gates + b * gatesStride, cp = cPrev + b * cPrevStride
             let cr = c + b * stateStride, tr = tanhC + b * stateStride, hr = h + b * stateStride
-            for j in 0..<u {
-                let i = Activations.sigmoid(z[j])
-                let f = Activations.sigmoid(z[u + j])
-                let g = ftanh(z[2 * u + j])
-                let o = Activations.sigmoid(z[3 * u + j])
-                z[j] = i; z[u + j] = f; z[2 * u + j] = g; z[3 * u + j] = o
-                let cv = f * cp[j] + i * g
-                let tc = ftanh(cv)
-                cr[j] = cv
-                tr[j] = tc
-                hr[j] = o * tc
+            VectorMath.forEachVector(u) { j, lanes in
+                let i = VectorMath.sigmoid(VectorMath.load(z + j, lanes))
+                let f = VectorMath.sigmoid(VectorMath.load(z + u + j, lanes))
+                let g = VectorMath.tanh(VectorMath.load(z + 2 * u + j, lanes))
+                let o = VectorMath.sigmoid(VectorMath.load(z + 3 * u + j, lanes))
+                VectorMath.store(i, z + j, lanes)
+                VectorMath.store(f, z + u + j, lanes)
+                VectorMath.store(g, z + 2 * u + j, lanes)
+                VectorMath.store(o, z + 3 * u + j, lanes)
+                let cv = f * VectorMath.load(cp + j, lanes) + i * g
+                let tc = VectorMath.tanh(cv)
+                VectorMath.store(cv, cr + j, lanes)
+                VectorMath.store(tc, tr + j, lanes)
+                VectorMath.store(o * tc, hr + j, lanes)
             }
         }
     }
