@@ -73,6 +73,8 @@ public enum MPIRun {
             Thread.sleep(forTimeInterval: 0.02)
         }
         p.waitUntilExit()
+        // Foundation's monitoring thread may still touch the Process after the exit is seen.
+        defer { withExtendedLifetime(p) {} }
         return Result(exitCode: p.terminationStatus,
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
