@@ -31,7 +31,7 @@ export DDP_DATA_DIR=$(realpath "$DDP_DATA_DIR")
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   echo "test-slurm: installing slurm-wlm and munge"
-  (apt-get install -y slurm-wlm munge || { apt-get update && apt-get install -y slurm-wlm munge; }) >/dev/null \
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y slurm-wlm munge || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y slurm-wlm munge; }) >/dev/null \
     || { echo "test-slurm: apt-get install slurm-wlm munge failed" >&2; exit 2; }
 fi
 
