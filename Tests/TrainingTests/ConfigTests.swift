@@ -97,7 +97,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(gan.latentDim, 100)
         XCTAssertEqual(gan.data.scale, .symmetric)
         XCTAssertEqual(gan.optimizer.beta1, 0.5)
-        XCTAssertEqual(gan.training.sampleEverySteps, 500)
+        XCTAssertEqual(gan.training.sampleEverySteps, 2340)
     }
 
     func testDefaultsAreFilledIn() throws {
