@@ -24,20 +24,8 @@ final class TransformerLayerTests: XCTestCase {
         let targets = zip(inputs, vars).map { ("input \(shapeString($0.shape))", $0, $1.grad) }
             + layer.parameters.map { ($0.name, $0.value, $0.grad) }
         for (label, x, grad) in targets {
-            guard let g = grad else { XCTFail("\(label) received no gradient", file: file, line: line); continue }
-            var pick = RandomGenerator(seed: 3, stream: [UInt64(x.count)])
-            let indices = x.count <= maxElements ? Array(0..<x.count) : (0..<maxElements).map { _ in Int(pick.next() % UInt64(x.count)) }
-            for i in indices {
-                let saved = x.data[i]
-                x.data[i] = saved + eps
-                let plus = objective()
-                x.data[i] = saved - eps
-                let minus = objective()
-                x.data[i] = saved
-                let numeric = (plus - minus) / (2 * Double(eps)), analytic = Double(g.data[i])
-                let err = abs(numeric - analytic) / max(1, abs(numeric) + abs(analytic))
-                XCTAssertLessThan(err, tolerance, "\(label) element \(i): analytic \(analytic) vs numeric \(numeric)", file: file, line: line)
-            }
+            GradCheck.compare(x, gradient: grad, label: label, eps: eps, tolerance: tolerance, maxElements: maxElements,
+                              seed: 3, file: file, line: line, objective: objective)
         }
     }
 

@@ -29,29 +29,36 @@ public enum GradCheck {
         }
 
         for (k, x) in inputs.enumerated() {
-            guard let g = vars[k].grad else {
-                XCTFail("input \(k) \(shapeString(x.shape)) received no gradient", file: file, line: line)
-                continue
-            }
-            var pick = RandomGenerator(seed: seed, stream: [UInt64(k)])
-            let indices = x.count <= maxElements ? Array(0..<x.count) : (0..<maxElements).map { _ in Int(pick.next() % UInt64(x.count)) }
-            var worst = 0.0, worstIndex = -1, worstPair = (0.0, 0.0)
-            for i in indices {
-                let saved = x.data[i]
-                x.data[i] = saved + eps
-                let plus = objective()
-                x.data[i] = saved - eps
-                let minus = objective()
-                x.data[i] = saved
-                let numeric = (plus - minus) / (2 * Double(eps))
-                let analytic = Double(g.data[i])
-                let err = abs(numeric - analytic) / max(1, abs(numeric) + abs(analytic))
-                if err > worst { worst = err; worstIndex = i; worstPair = (analytic, numeric) }
-            }
-            XCTAssertLessThan(worst, tolerance,
-                              "input \(k) \(shapeString(x.shape)) element \(worstIndex): analytic \(worstPair.0) vs numeric \(worstPair.1)",
-                              file: file, line: line)
+            compare(x, gradient: vars[k].grad, label: "input \(k) \(shapeString(x.shape))", eps: eps, tolerance: tolerance,
+                    maxElements: maxElements, seed: seed &+ UInt64(k), file: file, line: line, objective: objective)
         }
+    }
+
+    /// Compares `gradient` with central differences of `objective` in the elements of `x` (all
+    /// of them, or `maxElements` sampled ones), perturbing `x` in place and restoring it.
+    public static func compare(_ x: Tensor, gradient: Tensor?, label: String, eps: Float, tolerance: Double,
+                               maxElements: Int, seed: UInt64, file: StaticString, line: UInt, objective: () -> Double) {
+        guard let g = gradient else {
+            XCTFail("\(label) received no gradient", file: file, line: line)
+            return
+        }
+        var pick = RandomGenerator(seed: seed, stream: [UInt64(x.count)])
+        let indices = x.count <= maxElements ? Array(0..<x.count) : (0..<maxElements).map { _ in Int(pick.next() % UInt64(x.count)) }
+        var worst = 0.0, worstIndex = -1, worstPair = (0.0, 0.0)
+        for i in indices {
+            let saved = x.data[i]
+            x.data[i] = saved + eps
+            let plus = objective()
+            x.data[i] = saved - eps
+            let minus = objective()
+            x.data[i] = saved
+            let numeric = (plus - minus) / (2 * Double(eps))
+            let analytic = Double(g.data[i])
+            let err = abs(numeric - analytic) / max(1, abs(numeric) + abs(analytic))
+            if err > worst { worst = err; worstIndex = i; worstPair = (analytic, numeric) }
+        }
+        XCTAssertLessThan(worst, tolerance, "\(label) element \(worstIndex): analytic \(worstPair.0) vs numeric \(worstPair.1)",
+                          file: file, line: line)
     }
 
     /// A tensor of uniform values in [low, high) from a named stream.

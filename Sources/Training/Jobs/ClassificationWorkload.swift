@@ -33,10 +33,7 @@ public final class ClassificationWorkload: Workload {
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
         trainer.model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
-        let r = trainer.step(microBatches(indices, size: microBatch) { batch(train, $0) })
-        return StepLog(loss: r.loss, metrics: r.metric.map { [("accuracy", $0.value)] } ?? [], samples: r.samples,
-                       learningRate: r.learningRate, seconds: r.seconds, allreduceSeconds: r.allreduceSeconds,
-                       exposedCommunicationSeconds: r.exposedCommunicationSeconds)
+        return StepLog(trainer.step(microBatches(indices, size: microBatch) { batch(train, $0) }))
     }
 
     public func evaluate() -> EvaluationLog? {

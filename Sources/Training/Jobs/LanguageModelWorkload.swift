@@ -39,9 +39,7 @@ public final class LanguageModelWorkload: Workload {
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
         trainer.model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
-        let r = trainer.step(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { $0 * sequenceLength }) })
-        return StepLog(loss: r.loss, metrics: [], samples: r.samples, learningRate: r.learningRate, seconds: r.seconds,
-                       allreduceSeconds: r.allreduceSeconds, exposedCommunicationSeconds: r.exposedCommunicationSeconds)
+        return StepLog(trainer.step(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { $0 * sequenceLength }) }))
     }
 
     /// Mean loss per character over the validation split's non-overlapping windows.

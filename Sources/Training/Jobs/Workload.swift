@@ -35,6 +35,24 @@ public struct Network {
 
 /// A training step's figures, already combined across ranks.
 public struct StepLog: Sendable {
+    /// A supervised trainer's step, its metric (if any) reported as "accuracy".
+    init(_ r: StepResult) {
+        self.init(loss: r.loss, metrics: r.metric.map { [("accuracy", $0.value)] } ?? [], samples: r.samples,
+                  learningRate: r.learningRate, seconds: r.seconds, allreduceSeconds: r.allreduceSeconds,
+                  exposedCommunicationSeconds: r.exposedCommunicationSeconds)
+    }
+
+    init(loss: Double, metrics: [(name: String, value: Double)], samples: Int, learningRate: Float, seconds: Double,
+         allreduceSeconds: Double, exposedCommunicationSeconds: Double) {
+        self.loss = loss
+        self.metrics = metrics
+        self.samples = samples
+        self.learningRate = learningRate
+        self.seconds = seconds
+        self.allreduceSeconds = allreduceSeconds
+        self.exposedCommunicationSeconds = exposedCommunicationSeconds
+    }
+
     public var loss: Double
     /// Named metrics (accuracy, or the GAN's two losses).
     public var metrics: [(name: String, value: Double)]
