@@ -29,11 +29,10 @@ public final class ClassificationWorkload: Workload {
         self.seed = seed
     }
 
-    public var networks: [Network] { [Network(prefix: "", parameters: trainer.parameters, optimizer: trainer.optimizer)] }
+    public var networks: [Network] { [trainer.network] }
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
-        trainer.model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
-        return StepLog(trainer.step(microBatches(indices, size: microBatch) { batch(train, $0) }))
+        trainer.trainStep(microBatches(indices, size: microBatch) { batch(train, $0) }, seed: seed, step: step)
     }
 
     public func evaluate() -> EvaluationLog? {

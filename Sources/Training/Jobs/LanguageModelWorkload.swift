@@ -35,11 +35,11 @@ public final class LanguageModelWorkload: Workload {
         self.seed = seed
     }
 
-    public var networks: [Network] { [Network(prefix: "", parameters: trainer.parameters, optimizer: trainer.optimizer)] }
+    public var networks: [Network] { [trainer.network] }
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
-        trainer.model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
-        return StepLog(trainer.step(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { $0 * sequenceLength }) }))
+        trainer.trainStep(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { $0 * sequenceLength }) },
+                          seed: seed, step: step)
     }
 
     /// Mean loss per character over the validation split's non-overlapping windows.

@@ -79,3 +79,15 @@ public enum Sample {
 func microBatches<T>(_ indices: ArraySlice<Int>, size: Int, _ make: (ArraySlice<Int>) -> T) -> [T] {
     stride(from: indices.startIndex, to: indices.endIndex, by: size).map { make(indices[$0..<min($0 + size, indices.endIndex)]) }
 }
+
+extension DataParallelTrainer {
+    /// This trainer's model and optimizer as the one network of a checkpoint.
+    var network: Network { Network(prefix: "", parameters: parameters, optimizer: optimizer) }
+
+    /// One step with dropout masks drawn from (seed, rank, step), so a resumed run draws the
+    /// same masks as an uninterrupted one.
+    func trainStep(_ batches: [(inputs: Tensor, targets: Tensor)], seed: UInt64, step: Int) -> StepLog {
+        model.reseedDropout(seed: seed, stream: [UInt64(comm.rank), UInt64(step)])
+        return StepLog(self.step(batches))
+    }
+}
