@@ -22,6 +22,8 @@ public final class DataParallel {
     private var missing: [Int]
     private var nextToLaunch = 0
     private var reducer: BucketReducer?
+    /// Start time of a backward whose buckets are still being reduced.
+    private var pending: Double?
 
     /// Statistics of the last synchronised step.
     public private(set) var lastStats = Stats()
@@ -82,6 +84,15 @@ public final class DataParallel {
     /// Backward of `loss` with gradient averaging across ranks. With `synchronize: false` (all
     /// but the last micro-batch of gradient accumulation) gradients only accumulate locally.
     public func backward(_ loss: Variable, seed: Tensor? = nil, synchronize: Bool = true) {
+        startBackward(loss, seed: seed, synchronize: synchronize)
+        finishGradients()
+    }
+
+    /// Backward of `loss` that hands buckets to the reducer but does not wait for them: the
+    /// caller may compute something that does not read these gradients or write these
+    /// parameters (the GAN's next generator forward) before `finishGradients()`.
+    public func startBackward(_ loss: Variable, seed: Tensor? = nil, synchronize: Bool = true) {
+        pending = nil
         guard synchronize && comm.size > 1 else {
             loss.backward(seed: seed)
             if synchronize { lastStats = Stats() }
@@ -112,6 +123,14 @@ public final class DataParallel {
         // Buckets whose parameters took no part in this graph (frozen or unused) go last,
         // still in order, so every rank issues the same collectives.
         while nextToLaunch < buckets.count { launch(nextToLaunch, reducer) }
+        pending = backwardStart
+    }
+
+    /// Waits until the gradients of the last `startBackward` are averaged; the wait is the
+    /// step's exposed communication.
+    public func finishGradients() {
+        guard let backwardStart = pending, let reducer else { return }
+        pending = nil
         let waitStart = monotonicSeconds()
         let timings = reducer.waitAll()
         var stats = Stats()

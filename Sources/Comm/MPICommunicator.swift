@@ -8,11 +8,16 @@ import Foundation
 /// and the sums are gathered back (`MPI_Allgatherv`). It moves the same bytes as a
 /// bandwidth-optimal ring, but the order of the float additions is fixed, so the result does
 /// not depend on which algorithm Open MPI picks and equals the in-process mode bit for bit.
+///
+/// With two ranks every algorithm adds each element exactly once, and float addition is
+/// commutative, so Open MPI's own `MPI_Allreduce` gives the same bits with half the copying;
+/// it is used then unless `DDP_ALLREDUCE=ordered` asks for the general scheme.
 public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     public var backend: String { "mpi" }
     private let comm: MPI_Comm
+    private let nativeSum: Bool
     private var scratch: UnsafeMutablePointer<Float>?
     private var scratchCount = 0
     private var sendCounts: [Int32], sendOffsets: [Int32], recvCounts: [Int32], recvOffsets: [Int32]
@@ -40,6 +45,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         MPI_Comm_size(comm, &s)
         rank = Int(r)
         size = Int(s)
+        nativeSum = size == 2 && ProcessInfo.processInfo.environment["DDP_ALLREDUCE"] != "ordered"
         sendCounts = Array(repeating: 0, count: size)
         sendOffsets = sendCounts
         recvCounts = sendCounts
@@ -56,6 +62,15 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         guard size > 1, let base = buffer.baseAddress else { return }
         let n = buffer.count
+        if nativeSum {
+            var offset = 0
+            while offset < n {
+                let count = min(n - offset, Int(Int32.max))
+                MPI_Allreduce(cmpi_in_place(), base + offset, Int32(count), cmpi_float(), cmpi_sum(), comm)
+                offset += count
+            }
+            return
+        }
         let mine = chunkRange(n, rank: rank, of: size)
         let need = mine.count * size
         if need > scratchCount {

@@ -11,7 +11,8 @@ import TensorCore
 /// 1. discriminator: z → G(z) without gradient; D on [b real; b fake] with labels [1…; 0…];
 ///    binary cross-entropy; averaged gradients; update D;
 /// 2. generator: fresh z; D frozen; loss = BCE(D(G(z)), 1), back-propagated through D into G;
-///    averaged gradients; update G.
+///    averaged gradients; update G. G(z) is computed while D's gradients are still being
+///    averaged (it depends on neither), which hides D's allreduce behind it.
 ///
 /// Noise is drawn per global sample position: row j of rank r is sample N·j + r of the step's
 /// global batch, with its own stream (seed, step, phase, N·j + r). That is the same position
@@ -90,16 +91,20 @@ public final class GANTrainer {
         for i in 0..<(2 * b) { labels.data[i] = i < b ? 1 : 0 }
         discriminatorParameters.zeroGrad()
         let dLoss = bce(discriminator(Variable(both)), labels)
-        discriminatorParallel.backward(dLoss)
+        discriminatorParallel.startBackward(dLoss)
+
+        // 2. Generator through the frozen discriminator. G(z) reads neither D's gradients nor
+        // its parameters, so it runs while D's gradients are being averaged.
+        generatorParameters.zeroGrad()
+        let generated = generator(Variable(noise(rows: b, step: t, phase: 1)))
+        discriminatorParallel.finishGradients()
         discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD)
         let dStats = discriminatorParallel.lastStats
 
-        // 2. Generator through the frozen discriminator.
         discriminatorParameters.setTrainable(false)
         defer { discriminatorParameters.setTrainable(true) }
-        generatorParameters.zeroGrad()
         let ones = Tensor(repeating: 1, shape: [b, 1])
-        let gLoss = bce(discriminator(generator(Variable(noise(rows: b, step: t, phase: 1)))), ones)
+        let gLoss = bce(discriminator(generated), ones)
         generatorParallel.backward(gLoss)
         generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG)
         let gStats = generatorParallel.lastStats

@@ -8,12 +8,13 @@ import XCTest
 /// replicas end bit-identical, match the in-process mode with the same N bit for bit, and
 /// match one rank with the whole batch.
 final class MPIDataParallelTests: XCTestCase {
-    func runWorker(_ scenario: Scenario, ranks: Int, perRankBatch: Int, steps: Int, extra: [String] = []) throws -> [[Float]] {
+    func runWorker(_ scenario: Scenario, ranks: Int, perRankBatch: Int, steps: Int, extra: [String] = [],
+                   environment: [String: String] = [:]) throws -> [[Float]] {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed (apt-get install openmpi-bin)")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("params-\(UUID().uuidString)").path
         let result = try MPIRun.run(ranks: ranks, executable: "MPIWorker",
                                     arguments: [scenario.rawValue, "\(perRankBatch)", "\(steps)", out] + extra,
-                                    oversubscribe: ranks > 2)
+                                    oversubscribe: ranks > 2, environment: environment)
         XCTAssertFalse(result.timedOut, "mpirun timed out\n\(result.stderr)")
         XCTAssertEqual(result.exitCode, 0, "mpirun failed:\n\(result.stdout)\n\(result.stderr)")
         return try (0..<ranks).map { r in
@@ -43,5 +44,15 @@ final class MPIDataParallelTests: XCTestCase {
         let reference = try DataParallelEquivalenceTests.runInProcess(.cnn, ranks: 2, perRankBatch: 3, steps: 2)
         XCTAssertEqual(mpi[0], reference[0])
         XCTAssertEqual(mpi[1], reference[0])
+    }
+
+    /// With two ranks Open MPI's own allreduce is used; it must give the bits of the
+    /// rank-ordered reduce-scatter + allgather scheme.
+    func testTwoRankNativeAllreduceMatchesTheOrderedScheme() throws {
+        for scenario in Scenario.allCases {
+            let native = try runWorker(scenario, ranks: 2, perRankBatch: 3, steps: 3)
+            let ordered = try runWorker(scenario, ranks: 2, perRankBatch: 3, steps: 3, environment: ["DDP_ALLREDUCE": "ordered"])
+            XCTAssertEqual(native[0], ordered[0], "\(scenario): native and ordered allreduce differ")
+        }
     }
 }

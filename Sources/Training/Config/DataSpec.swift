@@ -34,7 +34,7 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
 }
 
 /// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
-/// `sequence_length` and `validation_fraction`.
+/// `sequence_length`, `validation_fraction` and `random_offsets`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
@@ -48,6 +48,9 @@ public struct DataSpec: Sendable, Equatable {
     public var sequenceLength: Int?
     /// Text only: the fraction of the text held out for validation.
     public var validationFraction: Double?
+    /// Text only: shift each training window by a random amount within its slot, so the model
+    /// does not see the same character-aligned windows every epoch.
+    public var randomOffsets: Bool?
 
     init(reading r: ObjectReader, task: TaskKind) throws {
         dataset = try r.required("dataset")
@@ -65,6 +68,7 @@ public struct DataSpec: Sendable, Equatable {
         } else {
             sequenceLength = try r.required("sequence_length", .atLeast(1))
             validationFraction = try r.optional("validation_fraction", default: 0.1, .open(0, 1))
+            randomOffsets = try r.optional("random_offsets", default: true)
         }
     }
 }

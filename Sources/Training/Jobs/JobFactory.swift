@@ -33,7 +33,8 @@ public enum JobFactory {
                                               metric: nil, comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
             return LanguageModelWorkload(trainer: trainer, vocabulary: corpus.vocabulary, train: train, validation: validation,
                                          sequenceLength: config.data.sequenceLength!, microBatch: t.batchSize,
-                                         evaluationBatch: t.evalBatchSize, seed: config.seed)
+                                         evaluationBatch: t.evalBatchSize, randomOffsets: config.data.randomOffsets ?? true,
+                                         seed: config.seed)
         case .gan:
             let (train, _) = try loadImages(config, from: dir, test: false)
             let (g, d) = try config.buildGAN()

@@ -7,7 +7,10 @@ import TensorCore
 
 /// A causal character-level language model on a text corpus. A training sample is a window of
 /// `sequenceLength` characters and its targets, the same window shifted by one; the sampler
-/// shuffles the non-overlapping windows of the training split.
+/// shuffles the non-overlapping window slots of the training split, and with `randomOffsets`
+/// each window starts at a random place within its slot, drawn from (seed, step, sample index)
+/// so that it does not depend on how samples are split across ranks and a resumed run draws
+/// the same windows.
 public final class LanguageModelWorkload: Workload {
     public let trainer: DataParallelTrainer
     public let vocabulary: CharacterVocabulary
@@ -16,6 +19,7 @@ public final class LanguageModelWorkload: Workload {
     public let sequenceLength: Int
     public let microBatch: Int
     public let evaluationBatch: Int
+    public let randomOffsets: Bool
     public let seed: UInt64
     /// Characters generated for the text sample at each evaluation.
     public var sampleLength = 300
@@ -24,7 +28,8 @@ public final class LanguageModelWorkload: Workload {
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 
     public init(trainer: DataParallelTrainer, vocabulary: CharacterVocabulary, train: ArraySlice<Int32>,
-                validation: ArraySlice<Int32>, sequenceLength: Int, microBatch: Int, evaluationBatch: Int, seed: UInt64) {
+                validation: ArraySlice<Int32>, sequenceLength: Int, microBatch: Int, evaluationBatch: Int,
+                randomOffsets: Bool = true, seed: UInt64) {
         self.trainer = trainer
         self.vocabulary = vocabulary
         self.sequenceLength = sequenceLength
@@ -32,14 +37,22 @@ public final class LanguageModelWorkload: Workload {
         validationWindows = TokenWindows(tokens: validation, blockSize: sequenceLength)
         self.microBatch = microBatch
         self.evaluationBatch = evaluationBatch
+        self.randomOffsets = randomOffsets
         self.seed = seed
     }
 
     public var networks: [Network] { [trainer.network] }
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
-        trainer.trainStep(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { $0 * sequenceLength }) },
+        trainer.trainStep(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { trainingStart($0, step: step) }) },
                           seed: seed, step: step)
+    }
+
+    /// Where the training window of sample `index` starts at `step`.
+    func trainingStart(_ index: Int, step: Int) -> Int {
+        guard randomOffsets else { return index * sequenceLength }
+        var rng = RandomGenerator(seed: seed, stream: [StreamPurpose.sampling.rawValue, UInt64(step), UInt64(index)])
+        return index * sequenceLength + Int(rng.next() % UInt64(sequenceLength))
     }
 
     /// Mean loss per character over the validation split's non-overlapping windows.
