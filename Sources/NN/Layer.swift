@@ -32,6 +32,9 @@ extension Layer {
     public func setTraining(_ training: Bool) { for l in sublayers { l.setTraining(training) } }
     public func callAsFunction(_ x: Variable) -> Variable { forward(x) }
 
+    /// This layer and every layer inside it, depth first.
+    public var allLayers: [Layer] { [self] + sublayers.flatMap { $0.allLayers } }
+
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 

@@ -121,6 +121,30 @@ final class RecurrentAndGraphTests: XCTestCase {
         }
     }
 
+    /// A stateful layer carries the state between calls (the chunked run above, implicitly),
+    /// starts from zeros after resetStates(), and rejects a batch of another size.
+    func testStatefulLSTMCarriesStateBetweenCalls() throws {
+        let plain = LSTM(units, returnSequences: true), stateful = LSTM(units, returnSequences: true, stateful: true)
+        var rng1 = RandomGenerator(seed: 9), rng2 = RandomGenerator(seed: 9)
+        _ = try plain.build(inputShape: [6, features], rng: &rng1)
+        _ = try stateful.build(inputShape: [6, features], rng: &rng2)
+        let x = GradCheck.random([batch, 6, features], seed: 11)
+        func chunk(_ range: Range<Int>) -> Tensor {
+            let c = Tensor(uninitialized: [batch, range.count, features])
+            for b in 0..<batch { for (k, t) in range.enumerated() { for f in 0..<features { c[b, k, f] = x[b, t, f] } } }
+            return c
+        }
+        let whole = plain(Variable(x)).value
+        _ = stateful(Variable(chunk(0..<4)))
+        let second = stateful(Variable(chunk(4..<6))).value
+        for b in 0..<batch { for j in 0..<units { XCTAssertEqual(second[b, 1, j], whole[b, 5, j], accuracy: 1e-6) } }
+        XCTAssertEqual(stateful.states?.hidden.shape, [batch, units])
+        stateful.resetStates()
+        XCTAssertNil(stateful.states)
+        let fresh = stateful(Variable(chunk(0..<4))).value
+        XCTAssertEqual(fresh.scalars, plain(Variable(chunk(0..<4))).value.scalars)
+    }
+
     func assertOrthonormalRows(_ t: Tensor, file: StaticString = #filePath, line: UInt = #line) {
         let rows = t.shape[0], cols = t.shape[1]
         for i in 0..<rows {

@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Training
 import XCTest
 
 /// The `ddp` command on the real data sets, shrunk with `--set`: every config trains under
@@ -16,6 +17,8 @@ final class JobIntegrationTests: XCTestCase {
                                     "model.num_heads=2", "model.key_dim=16", "model.ff_dim=64", "model.num_blocks=1",
                                     "training.batch_size=4", "schedule.warmup_steps=1", "schedule.decay_steps=10"],
         "gan_mnist": ["training.batch_size=16", "training.sample_every_steps=2"],
+        "lstm_shakespeare": ["data.sequence_length=16", "data.validation_fraction=0.005", "model.embed_dim=8", "model.units=16",
+                             "training.batch_size=4", "training.eval_batch_size=8", "schedule.warmup_steps=1", "schedule.decay_steps=10"],
     ]
 
     func ddp(_ args: [String], ranks: Int?, timeout: Double = 300) throws -> MPIRun.Result {
@@ -45,7 +48,7 @@ final class JobIntegrationTests: XCTestCase {
     func testEveryConfigTrainsCheckpointsAndResumesUnderMPI() throws {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed")
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.dataDirectory + "/mnist"), "no data at \(Self.dataDirectory)")
-        for config in ["cnn_fashion_mnist", "cnn_cifar10", "transformer_shakespeare", "gan_mnist"] {
+        for config in ["cnn_fashion_mnist", "cnn_cifar10", "transformer_shakespeare", "gan_mnist", "lstm_shakespeare"] {
             if config == "cnn_fashion_mnist" && !FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") { continue }
             let out = NSTemporaryDirectory() + "ddp-\(config)-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: out) }
@@ -64,19 +67,42 @@ final class JobIntegrationTests: XCTestCase {
         }
     }
 
+    /// The CNN, and the stateful LSTM whose carried state must be in the checkpoint: step 3 is
+    /// mid-epoch, so without it the resumed run would restart its streams from zeros.
     func testResumedRunEqualsUninterruptedRunAndInProcessEqualsMPI() throws {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed")
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.dataDirectory + "/cifar10"), "no data at \(Self.dataDirectory)")
-        let base = NSTemporaryDirectory() + "ddp-resume-\(UUID().uuidString)"
+        for config in ["cnn_cifar10", "lstm_shakespeare"] {
+            let base = NSTemporaryDirectory() + "ddp-resume-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            _ = try train(config, steps: 5, out: base + "/straight")
+            _ = try train(config, steps: 3, out: base + "/split")
+            _ = try train(config, steps: 5, out: base + "/split", extra: ["--resume", checkpoint(base + "/split", step: 3)])
+            _ = try train(config, steps: 5, out: base + "/threads", mpiRanks: nil, extra: ["--ranks", "2"])
+            let straight = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/straight", step: 5)))
+            let split = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/split", step: 5)))
+            let threads = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/threads", step: 5)))
+            XCTAssertEqual(split, straight, "\(config): a run resumed at step 3 does not end bit-identical to an uninterrupted one")
+            XCTAssertEqual(threads, straight, "\(config): 2 in-process ranks and mpirun -np 2 end with different checkpoints")
+        }
+    }
+
+    /// Truncated backpropagation through time splits streams across ranks: 2 ranks × 2 streams
+    /// train like 1 rank × 4 streams (without dropout, whose masks depend on the rank).
+    func testStatefulLanguageModelRanksMatchOneRank() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.dataDirectory + "/tinyshakespeare"), "no data at \(Self.dataDirectory)")
+        let base = NSTemporaryDirectory() + "ddp-tbptt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
-        _ = try train("cnn_cifar10", steps: 5, out: base + "/straight")
-        _ = try train("cnn_cifar10", steps: 3, out: base + "/split")
-        _ = try train("cnn_cifar10", steps: 5, out: base + "/split", extra: ["--resume", checkpoint(base + "/split", step: 3)])
-        _ = try train("cnn_cifar10", steps: 5, out: base + "/threads", mpiRanks: nil, extra: ["--ranks", "2"])
-        let straight = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/straight", step: 5)))
-        let split = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/split", step: 5)))
-        let threads = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/threads", step: 5)))
-        XCTAssertEqual(split, straight, "a run resumed at step 3 does not end bit-identical to an uninterrupted one")
-        XCTAssertEqual(threads, straight, "2 in-process ranks and mpirun -np 2 end with different checkpoints")
+        _ = try train("lstm_shakespeare", steps: 4, out: base + "/two", mpiRanks: nil, extra: ["--ranks", "2", "--set", "training.batch_size=2", "--set", "model.dropout=0"])
+        _ = try train("lstm_shakespeare", steps: 4, out: base + "/one", mpiRanks: nil, extra: ["--ranks", "1", "--set", "training.batch_size=4", "--set", "model.dropout=0"])
+        let two = try Checkpoint(contentsOf: checkpoint(base + "/two", step: 4))
+        let one = try Checkpoint(contentsOf: checkpoint(base + "/one", step: 4))
+        XCTAssertEqual(two.names, one.names)
+        for name in one.names where !name.hasPrefix("optimizer") {
+            let a = two[name]!.values, b = one[name]!.values
+            let scale = max(b.map { abs($0) }.max() ?? 0, 1e-3)
+            let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(diff / scale, 1e-4, "\(name): 2 ranks × 2 streams vs 1 rank × 4 streams differ by \(diff)")
+        }
     }
 }

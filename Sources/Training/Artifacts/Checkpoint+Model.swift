@@ -16,6 +16,10 @@ extension Checkpoint {
     public static let generatorPrefix = "generator/"
     public static let discriminatorPrefix = "discriminator/"
 
+    /// The namespace of a workload's carried state (`Workload.carriedState`), which belongs to
+    /// no network.
+    public static let carriedStatePrefix = "carried_state/"
+
     public static func optimizerTensorName(buffer: String, parameter: String, prefix: String = "") -> String {
         "\(prefix)optimizer/\(buffer)/\(parameter)"
     }
@@ -114,6 +118,7 @@ extension Checkpoint {
         let optimizerNamespace = prefix + "optimizer/"
         let unexpected = names.filter {
             $0.hasPrefix(prefix) && !used.contains($0) && !(optimizer == nil && $0.hasPrefix(optimizerNamespace))
+                && !$0.hasPrefix(Checkpoint.carriedStatePrefix)
         }
         guard unexpected.isEmpty else {
             let shown = unexpected.prefix(5).map { "\"\($0)\"" }.joined(separator: ", ") + (unexpected.count > 5 ? ", ..." : "")

@@ -145,15 +145,15 @@ public struct JobConfig: Sendable {
     }
 
     /// A language model learns next-character indices, so its loss is the sparse cross-entropy,
-    /// and `transformer_lm` ends in logits.
+    /// and the generated models (`transformer_lm`, `lstm_lm`) end in logits.
     private static func checkLanguageModelLoss(_ loss: Loss, model: ModelSpec, _ r: ObjectReader) throws {
         guard case .sparseCategoricalCrossentropy(let fromLogits) = loss else {
             throw r.document.error(at: r.path.appending("loss").appending("name"),
                                    "a language model predicts character indices: expected \"sparse_categorical_crossentropy\", found \(loss)")
         }
-        if case .transformerLM = model, !fromLogits {
+        if model.languageModel != nil, !fromLogits {
             throw r.document.error(at: r.path.appending("loss").appending("from_logits"),
-                                   "transformer_lm outputs logits: expected true, found false")
+                                   "a generated language model outputs logits: expected true, found false")
         }
     }
 

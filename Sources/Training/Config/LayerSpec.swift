@@ -51,7 +51,7 @@ public enum LayerSpec: Sendable, Equatable {
     case positionEmbedding(sequenceLength: Int)
     case tokenAndPositionEmbedding(vocabularySize: Int, sequenceLength: Int, embeddingDim: Int)
     case transformerEncoderBlock(embedDim: Int, numHeads: Int, keyDim: Int, ffDim: Int, dropout: Double, epsilon: Double, causal: Bool)
-    case lstm(units: Int, returnSequences: Bool)
+    case lstm(units: Int, returnSequences: Bool, stateful: Bool = false)
 
     /// Reads `{"type": ..., arguments}`; each type allows exactly its own arguments.
     init(reading r: ObjectReader) throws {
@@ -107,7 +107,8 @@ public enum LayerSpec: Sendable, Equatable {
                                                 epsilon: r.optional("epsilon", default: 1e-6, .greaterThan(0)),
                                                 causal: r.optional("causal", default: false))
         case .lstm:
-            self = try .lstm(units: r.required("units", size), returnSequences: r.optional("return_sequences", default: false))
+            self = try .lstm(units: r.required("units", size), returnSequences: r.optional("return_sequences", default: false),
+                             stateful: r.optional("stateful", default: false))
         }
     }
 
@@ -143,7 +144,7 @@ public enum LayerSpec: Sendable, Equatable {
         case .transformerEncoderBlock(let embedDim, let numHeads, let keyDim, let ffDim, let dropout, let epsilon, let causal):
             return TransformerEncoderBlock(embedDim: embedDim, numHeads: numHeads, keyDim: keyDim, ffDim: ffDim, dropout: Float(dropout),
                                            epsilon: Float(epsilon), causal: causal, seed: seed &+ UInt64(index))
-        case .lstm(let units, let returnSequences): return LSTM(units, returnSequences: returnSequences)
+        case .lstm(let units, let returnSequences, let stateful): return LSTM(units, returnSequences: returnSequences, stateful: stateful)
         }
     }
 }

@@ -43,9 +43,21 @@ extension TransformerLMSpec {
     }
 }
 
-/// The `transformer_lm` model for a vocabulary of `vocabularySize` tokens, built for sequences
-/// of `sequenceLength`.
-public func buildTransformerLM(_ spec: TransformerLMSpec, vocabularySize: Int, sequenceLength: Int, seed: UInt64) throws -> Sequential {
+extension LSTMLMSpec {
+    public func sequential(vocabularySize: Int, sequenceLength: Int) -> SequentialSpec {
+        let recurrent: [LayerSpec] = [.lstm(units: units, returnSequences: true, stateful: true)]
+            + (dropout > 0 ? [.dropout(rate: dropout)] : [])
+        return SequentialSpec(inputShape: [sequenceLength],
+                              layers: [.embedding(inputDim: vocabularySize, outputDim: embedDim)]
+                                  + Array([[LayerSpec]](repeating: recurrent, count: numLayers).joined())
+                                  + [.dense(units: vocabularySize, activation: .linear, useBias: true)],
+                              location: location)
+    }
+}
+
+/// A generated language model (`transformer_lm`, `lstm_lm`) for a vocabulary of
+/// `vocabularySize` tokens, built for sequences of `sequenceLength`.
+public func buildLanguageModel(_ spec: LanguageModelSpec, vocabularySize: Int, sequenceLength: Int, seed: UInt64) throws -> Sequential {
     guard vocabularySize >= 1 else { throw spec.location.error(at: spec.location.path, "the vocabulary is empty") }
     return try buildSequential(spec.sequential(vocabularySize: vocabularySize, sequenceLength: sequenceLength), seed: seed)
 }
@@ -56,9 +68,9 @@ extension JobConfig {
     /// output one score per class; a sequential language model one per vocabulary entry.
     public func buildModel(vocabularySize: Int? = nil) throws -> Sequential {
         switch model {
-        case .transformerLM(let spec)?:
-            guard let vocabularySize else { preconditionFailure("a transformer_lm model needs the vocabulary size of its data") }
-            return try buildTransformerLM(spec, vocabularySize: vocabularySize, sequenceLength: data.sequenceLength!, seed: seed)
+        case .transformerLM(let spec as LanguageModelSpec)?, .lstmLM(let spec as LanguageModelSpec)?:
+            guard let vocabularySize else { preconditionFailure("a generated language model needs the vocabulary size of its data") }
+            return try buildLanguageModel(spec, vocabularySize: vocabularySize, sequenceLength: data.sequenceLength!, seed: seed)
         case .sequential(let spec)?:
             let built = try buildSequential(spec, seed: seed)
             let output = built.outputShapes.last!

@@ -6,6 +6,8 @@ public enum ModelType: String, CaseIterable, Sendable, ConfigChoice {
     case sequential
     /// The character-level Transformer: embedding, causal encoder blocks, logits over the vocabulary.
     case transformerLM = "transformer_lm"
+    /// The character-level LSTM: embedding, stacked stateful LSTMs, logits over the vocabulary.
+    case lstmLM = "lstm_lm"
 
     static let kind = "model type"
 }
@@ -14,6 +16,16 @@ public enum ModelType: String, CaseIterable, Sendable, ConfigChoice {
 public enum ModelSpec: Sendable, Equatable {
     case sequential(SequentialSpec)
     case transformerLM(TransformerLMSpec)
+    case lstmLM(LSTMLMSpec)
+
+    /// The language-model description, for the model types that generate their layer list.
+    public var languageModel: LanguageModelSpec? {
+        switch self {
+        case .transformerLM(let spec): return spec
+        case .lstmLM(let spec): return spec
+        case .sequential: return nil
+        }
+    }
 
     /// Reads a model section; `type` defaults to "sequential", whose `input_shape` follows `input`.
     init(reading r: ObjectReader, task: TaskKind, input: InputShapeRule) throws {
@@ -22,11 +34,11 @@ public enum ModelSpec: Sendable, Equatable {
         switch type {
         case .sequential:
             self = .sequential(try SequentialSpec(reading: r, input: input))
-        case .transformerLM:
+        case .transformerLM, .lstmLM:
             guard task == .languageModel else {
-                throw r.error("type", "model type \"transformer_lm\" needs task \"language_model\", not \"\(task.rawValue)\"")
+                throw r.error("type", "model type \"\(type.rawValue)\" needs task \"language_model\", not \"\(task.rawValue)\"")
             }
-            self = .transformerLM(try TransformerLMSpec(reading: r))
+            self = type == .lstmLM ? .lstmLM(try LSTMLMSpec(reading: r)) : .transformerLM(try TransformerLMSpec(reading: r))
         }
     }
 }
@@ -53,10 +65,45 @@ public struct SequentialSpec: Sendable, Equatable {
     }
 }
 
+/// A model type that expands to a layer list once the vocabulary is known.
+public protocol LanguageModelSpec: Sendable {
+    var location: ConfigLocation { get }
+    /// The model as a layer list for `vocabularySize` tokens and sequences of `sequenceLength`.
+    func sequential(vocabularySize: Int, sequenceLength: Int) -> SequentialSpec
+}
+
+/// `lstm_lm`: Embedding(vocabulary, embed_dim) → num_layers × (stateful LSTM(units) returning
+/// sequences → Dropout) → Dense(vocabulary) logits. Trained with truncated backpropagation
+/// through time: the state carries from one chunk of `data.sequence_length` characters to the
+/// next (see `LanguageModelWorkload`).
+public struct LSTMLMSpec: LanguageModelSpec, Equatable {
+    public var embedDim: Int
+    public var units: Int
+    public var numLayers: Int
+    public var dropout: Double
+    public var location: ConfigLocation
+
+    public init(embedDim: Int, units: Int, numLayers: Int, dropout: Double = 0, location: ConfigLocation) {
+        self.embedDim = embedDim
+        self.units = units
+        self.numLayers = numLayers
+        self.dropout = dropout
+        self.location = location
+    }
+
+    init(reading r: ObjectReader) throws {
+        let size = Constraint<Int>.atLeast(1)
+        try self.init(embedDim: r.required("embed_dim", size), units: r.required("units", size),
+                      numLayers: r.optional("num_layers", default: 1, size),
+                      dropout: r.optional("dropout", default: 0, .halfOpen(0, 1)),
+                      location: ConfigLocation(document: r.document, path: r.path))
+    }
+}
+
 /// `transformer_lm`: TokenAndPositionEmbedding(vocabulary, sequence_length, embed_dim) →
 /// num_blocks × causal TransformerEncoderBlock → Dense(vocabulary) logits. The vocabulary comes
 /// from the data when the model is built; the sequence length from `data.sequence_length`.
-public struct TransformerLMSpec: Sendable, Equatable {
+public struct TransformerLMSpec: LanguageModelSpec, Equatable {
     public var embedDim: Int
     public var numHeads: Int
     public var keyDim: Int

@@ -31,7 +31,7 @@ public enum JobFactory {
             let model = try config.buildModel(vocabularySize: corpus.vocabulary.count)
             let trainer = DataParallelTrainer(model: model, loss: config.loss ?? .sparseCategoricalCrossentropy(fromLogits: true),
                                               metric: nil, comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
-            return LanguageModelWorkload(trainer: trainer, vocabulary: corpus.vocabulary, train: train, validation: validation,
+            return try LanguageModelWorkload(trainer: trainer, vocabulary: corpus.vocabulary, train: train, validation: validation,
                                          sequenceLength: config.data.sequenceLength!, microBatch: t.batchSize,
                                          evaluationBatch: t.evalBatchSize, randomOffsets: config.data.randomOffsets ?? true,
                                          seed: config.seed)

@@ -5,12 +5,21 @@ import NN
 import Optim
 import TensorCore
 
-/// A causal character-level language model on a text corpus. A training sample is a window of
-/// `sequenceLength` characters and its targets, the same window shifted by one; the sampler
-/// shuffles the non-overlapping window slots of the training split, and with `randomOffsets`
-/// each window starts at a random place within its slot, drawn from (seed, step, sample index)
-/// so that it does not depend on how samples are split across ranks and a resumed run draws
-/// the same windows.
+/// A causal character-level language model on a text corpus, in one of two ways:
+///
+/// - Windows (a Transformer): a training sample is a window of `sequenceLength` characters
+///   and its targets, the same window shifted by one; the sampler shuffles the non-overlapping
+///   window slots of the training split, and with `randomOffsets` each window starts at a random
+///   place within its slot, drawn from (seed, step, sample index), so that it does not depend
+///   on how samples are split across ranks and a resumed run draws the same windows.
+/// - Streams (a model with stateful LSTMs): truncated backpropagation through time. The
+///   training split is cut into one contiguous stream per row of the global batch
+///   (`TextStreams`); step s of an epoch reads chunk s of every stream and the LSTMs carry each
+///   stream's state from one chunk to the next, starting from zeros each epoch (shifted by a
+///   random offset per epoch with `randomOffsets`). Rank r holds streams r, r + N, r + 2N…, so
+///   N ranks × b rows train like one rank × N·b. The carried state goes into checkpoints.
+///   Validation reads `evaluationBatch` streams of the validation split the same way, so each
+///   character is predicted from all the text before it in its stream.
 public final class LanguageModelWorkload: Workload {
     public let trainer: DataParallelTrainer
     public let vocabulary: CharacterVocabulary
@@ -21,15 +30,21 @@ public final class LanguageModelWorkload: Workload {
     public let evaluationBatch: Int
     public let randomOffsets: Bool
     public let seed: UInt64
+    /// The model's stateful LSTMs; non-empty means training on streams.
+    public let statefulLayers: [LSTM]
+    /// Training streams (stateful models only).
+    public let trainStreams: TextStreams?
     /// Characters generated for the text sample at each evaluation.
     public var sampleLength = 300
     public var comm: Communicator { trainer.comm }
-    public var trainSampleCount: Int { trainWindows.startCount / sequenceLength }
+    public var trainSampleCount: Int {
+        trainStreams.map { $0.count * $0.chunksPerStream } ?? trainWindows.startCount / sequenceLength
+    }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 
     public init(trainer: DataParallelTrainer, vocabulary: CharacterVocabulary, train: ArraySlice<Int32>,
                 validation: ArraySlice<Int32>, sequenceLength: Int, microBatch: Int, evaluationBatch: Int,
-                randomOffsets: Bool = true, seed: UInt64) {
+                randomOffsets: Bool = true, seed: UInt64) throws {
         self.trainer = trainer
         self.vocabulary = vocabulary
         self.sequenceLength = sequenceLength
@@ -39,13 +54,35 @@ public final class LanguageModelWorkload: Workload {
         self.evaluationBatch = evaluationBatch
         self.randomOffsets = randomOffsets
         self.seed = seed
+        statefulLayers = trainer.model.allLayers.compactMap { $0 as? LSTM }.filter(\.stateful)
+        guard !statefulLayers.isEmpty else { trainStreams = nil; return }
+        guard trainer.options.gradientAccumulation == 1 else {
+            throw TrainingError("a stateful LSTM carries one state per batch row: train it without gradient accumulation")
+        }
+        let streams = microBatch * trainer.comm.size
+        guard let t = TextStreams(tokenCount: train.count, count: streams, chunkLength: sequenceLength, offsetReserve: randomOffsets),
+              TextStreams(tokenCount: validation.count, count: evaluationBatch, chunkLength: sequenceLength, offsetReserve: false) != nil else {
+            throw TrainingError("the text is too short for \(streams) training streams and \(evaluationBatch) validation streams of at least \(sequenceLength) characters")
+        }
+        trainStreams = t
     }
 
     public var networks: [Network] { [trainer.network] }
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
-        trainer.trainStep(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { trainingStart($0, step: step) }) },
-                          seed: seed, step: step)
+        guard let streams = trainStreams else {
+            return trainer.trainStep(microBatches(indices, size: microBatch) { windows(trainWindows, $0.map { trainingStart($0, step: step) }) },
+                                     seed: seed, step: step)
+        }
+        let chunk = step % streams.chunksPerStream, epoch = step / streams.chunksPerStream
+        if chunk == 0 { resetStates() }
+        var offset = 0
+        if randomOffsets {
+            var rng = RandomGenerator(seed: seed, stream: [StreamPurpose.sampling.rawValue, UInt64(epoch)])
+            offset = Int(rng.next() % UInt64(sequenceLength))
+        }
+        let starts = myStreams(of: streams.count).map { streams.start(stream: $0, chunk: chunk, offset: offset) }
+        return trainer.trainStep([windows(trainWindows, starts)], seed: seed, step: step)
     }
 
     /// Where the training window of sample `index` starts at `step`.
@@ -55,15 +92,82 @@ public final class LanguageModelWorkload: Workload {
         return index * sequenceLength + Int(rng.next() % UInt64(sequenceLength))
     }
 
-    /// Mean loss per character over the validation split's non-overlapping windows.
+    /// The streams this rank holds: r, r + N, r + 2N…
+    private func myStreams(of count: Int) -> [Int] { Array(stride(from: comm.rank, to: count, by: comm.size)) }
+
+    /// Mean loss per character over the validation split: non-overlapping windows, or streams
+    /// read chunk by chunk with the state carried (the training state is kept aside meanwhile).
     public func evaluate() -> EvaluationLog? {
-        let count = validationWindows.startCount / sequenceLength + (validationWindows.startCount % sequenceLength == 0 ? 0 : 1)
-        let mine = Array(stride(from: comm.rank, to: max(count, 0), by: comm.size))
-        let batches = stride(from: 0, to: mine.count, by: evaluationBatch).lazy.map { s in
-            self.windows(self.validationWindows, mine[s..<min(s + self.evaluationBatch, mine.count)].map { $0 * self.sequenceLength })
+        guard trainStreams != nil else {
+            let count = validationWindows.startCount / sequenceLength + (validationWindows.startCount % sequenceLength == 0 ? 0 : 1)
+            let mine = Array(stride(from: comm.rank, to: max(count, 0), by: comm.size))
+            let batches = stride(from: 0, to: mine.count, by: evaluationBatch).lazy.map { s in
+                self.windows(self.validationWindows, mine[s..<min(s + self.evaluationBatch, mine.count)].map { $0 * self.sequenceLength })
+            }
+            let r = trainer.evaluate(batches)
+            return EvaluationLog(loss: r.loss, metrics: [], samples: r.samples)
+        }
+        let streams = TextStreams(tokenCount: validationWindows.tokens.count, count: evaluationBatch,
+                                  chunkLength: sequenceLength, offsetReserve: false)!
+        let saved = statefulLayers.map(\.states)
+        resetStates()
+        defer { for (layer, s) in zip(statefulLayers, saved) { layer.states = s } }
+        let mine = myStreams(of: streams.count)
+        let batches = (0..<(mine.isEmpty ? 0 : streams.chunksPerStream)).lazy.map { c in
+            self.windows(self.validationWindows, mine.map { streams.start(stream: $0, chunk: c) })
         }
         let r = trainer.evaluate(batches)
         return EvaluationLog(loss: r.loss, metrics: [], samples: r.samples)
+    }
+
+    private func resetStates() { for layer in statefulLayers { layer.resetStates() } }
+
+    public var carriedStateShapes: [(name: String, shape: [Int])] {
+        guard let streams = trainStreams else { return [] }
+        return statefulLayers.flatMap { l in ["hidden", "cell"].map { ("\(l.name)/\($0)", [streams.count, l.units]) } }
+    }
+
+    /// The stateful LSTMs' carried states of all training streams ([streams, units] each),
+    /// gathered from every rank: rank q broadcasts the rows of its streams.
+    public func carriedState() -> [(name: String, tensor: Tensor)] {
+        guard let streams = trainStreams else { return [] }
+        var out: [(name: String, tensor: Tensor)] = []
+        for layer in statefulLayers {
+            guard let states = layer.states else { return [] }
+            for (part, local) in [("hidden", states.hidden), ("cell", states.cell)] {
+                let all = Tensor(zeros: [streams.count, layer.units])
+                for q in 0..<comm.size {
+                    let rows = Array(stride(from: q, to: streams.count, by: comm.size))
+                    let block = Tensor(uninitialized: [rows.count, layer.units])
+                    if q == comm.rank { block.data.update(from: local.data, count: block.count) }
+                    comm.broadcast(UnsafeMutableBufferPointer(start: block.data, count: block.count), root: q)
+                    for (j, g) in rows.enumerated() { (all.data + g * layer.units).update(from: block.data + j * layer.units, count: layer.units) }
+                }
+                out.append(("\(layer.name)/\(part)", all))
+            }
+        }
+        return out
+    }
+
+    /// Rank 0 reads the carried states from `tensors` (nil on the other ranks) and broadcasts
+    /// them; each rank keeps the rows of its streams. No states saved: start from zeros.
+    public func restoreCarriedState(_ tensors: [String: Tensor]?) {
+        guard let streams = trainStreams else { return }
+        var present: [Float] = [tensors?.isEmpty == false ? 1 : 0]
+        present.withUnsafeMutableBufferPointer { comm.broadcast($0, root: 0) }
+        guard present[0] == 1 else { resetStates(); return }
+        let mine = myStreams(of: streams.count)
+        for layer in statefulLayers {
+            var parts: [Tensor] = []
+            for part in ["hidden", "cell"] {
+                let all = tensors?["\(layer.name)/\(part)"] ?? Tensor(zeros: [streams.count, layer.units])
+                comm.broadcast(UnsafeMutableBufferPointer(start: all.data, count: all.count), root: 0)
+                let local = Tensor(uninitialized: [mine.count, layer.units])
+                for (j, g) in mine.enumerated() { (local.data + j * layer.units).update(from: all.data + g * layer.units, count: layer.units) }
+                parts.append(local)
+            }
+            layer.states = (parts[0], parts[1])
+        }
     }
 
     /// Text generated from a newline, sampling each next character from the model's softmax
@@ -74,7 +178,12 @@ public final class LanguageModelWorkload: Workload {
 
     public func generate(length: Int, prompt: String, seed: UInt64, temperature: Float = 1) -> String {
         trainer.model.setTraining(false)
-        defer { trainer.model.setTraining(true) }
+        // Each next character is predicted from its whole context window afresh.
+        for layer in statefulLayers { layer.stateful = false }
+        defer {
+            trainer.model.setTraining(true)
+            for layer in statefulLayers { layer.stateful = true }
+        }
         var ids = (try? vocabulary.encode(prompt)) ?? [0]
         if ids.isEmpty { ids = [0] }
         var rng = RandomGenerator(seed: seed, stream: [0x7361_6D70])

@@ -164,6 +164,7 @@ public final class TrainingLoop {
     /// the step to continue from.
     private func restore(from path: String) throws -> Int {
         var step = 0
+        var carried: [String: Tensor]?
         if isRoot {
             let checkpoint = try Checkpoint(contentsOf: path)
             let info = try CheckpointInfo(checkpoint)
@@ -171,6 +172,7 @@ public final class TrainingLoop {
                 throw TrainingError("\(path): written by a run with another configuration (digest \(info.configDigest), this run \(settings.configDigest)); resume with the same model, data and training settings (only the step budget, logging, checkpoint and output settings may change)")
             }
             for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }
+            carried = try carriedState(in: checkpoint)
             step = info.step
             say("\(settings.name): resumed from \(path) at step \(info.step)")
         }
@@ -181,15 +183,30 @@ public final class TrainingLoop {
             for b in n.optimizer.stateBuffers { comm.broadcast(b.buffer, root: 0) }
             n.optimizer.stepCount = Int(position[i + 1])
         }
+        workload.restoreCarriedState(carried)
         lastCheckpoint = path
         return Int(position[0])
     }
 
+    /// The workload's carried state in `checkpoint`: all of it or none (a checkpoint taken at an
+    /// epoch start); a tensor of another shape is an error naming it.
+    private func carriedState(in checkpoint: Checkpoint) throws -> [String: Tensor] {
+        let expected = workload.carriedStateShapes
+        guard expected.contains(where: { checkpoint[Checkpoint.carriedStatePrefix + $0.name] != nil }) else { return [:] }
+        var tensors: [String: Tensor] = [:]
+        for (name, shape) in expected {
+            tensors[name] = Tensor(try checkpoint.entry(Checkpoint.carriedStatePrefix + name, shape: shape).values, shape: shape)
+        }
+        return tensors
+    }
+
     private func saveCheckpoint(step: Int, epoch: Int) throws {
+        let carried = workload.carriedState()
         guard isRoot, let checkpoints else { return }
         var checkpoint = Checkpoint(metadata: CheckpointInfo(step: step, epoch: epoch, configDigest: settings.configDigest,
                                                              modelName: settings.name).metadata)
         for n in workload.networks { try checkpoint.add(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }
+        for (name, tensor) in carried { try checkpoint.add(Checkpoint.carriedStatePrefix + name, tensor) }
         lastCheckpoint = try checkpoints.save(checkpoint, step: step)
     }
 

@@ -19,6 +19,21 @@ public protocol Workload: AnyObject {
     func sample(step: Int) -> Sample?
     /// The networks whose parameters and optimizer state a checkpoint holds, each under a prefix.
     var networks: [Network] { get }
+    /// Names and shapes of the tensors besides the networks' that a checkpoint holds so that a
+    /// resumed run continues exactly (a stateful model's carried state); empty for most jobs.
+    var carriedStateShapes: [(name: String, shape: [Int])] { get }
+    /// That state, gathered from every rank; empty when there is none at the moment (an epoch
+    /// start). Every rank calls it: it may communicate.
+    func carriedState() -> [(name: String, tensor: Tensor)]
+    /// Puts back the state rank 0 read from a checkpoint (nil on the other ranks, empty when the
+    /// checkpoint holds none). Every rank calls it.
+    func restoreCarriedState(_ tensors: [String: Tensor]?)
+}
+
+extension Workload {
+    public var carriedStateShapes: [(name: String, shape: [Int])] { [] }
+    public func carriedState() -> [(name: String, tensor: Tensor)] { [] }
+    public func restoreCarriedState(_ tensors: [String: Tensor]?) {}
 }
 
 /// One trained network of a job.
