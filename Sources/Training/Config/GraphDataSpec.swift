@@ -1,0 +1,57 @@
+import Datasets
+
+/// What a node starts with before the first graph convolution.
+public enum NodeFeatures: String, CaseIterable, Sendable, ConfigChoice {
+    /// A one-hot vector of the node's number (the features matrix is the identity).
+    case identity
+
+    static let kind = "node features"
+}
+
+/// The `data` keys of a node-classification graph: the edge and label files (see `NodeGraph`),
+/// the node features, and which nodes are labelled for training (the others are the test set).
+public struct GraphDataSpec: Sendable, Equatable {
+    /// The files as the configuration names them, relative to the configuration file's folder
+    /// unless absolute; `edgesPath` and `labelsPath` are the resolved paths.
+    public var edges: String
+    public var labels: String
+    public var edgesPath: String
+    public var labelsPath: String
+    public var features: NodeFeatures
+    /// Explicit training nodes, or nil to draw `trainPerClass` nodes of each class.
+    public var trainNodes: [Int]?
+    public var trainPerClass: Int?
+    /// Seeds the choice of training nodes; nil: the job's seed.
+    public var splitSeed: UInt64?
+    /// The data section, for errors found when the graph is loaded (a node that does not exist).
+    public var location: ConfigLocation
+
+    init(reading r: ObjectReader) throws {
+        let file = r.document.file
+        let folder = file.lastIndex(of: "/").map { $0 == file.startIndex ? "/" : String(file[..<$0]) } ?? ""
+        let resolve = { (path: String) in DataFile.join(folder, path) }
+        edges = try r.required("edges", .nonEmpty)
+        labels = try r.required("labels", .nonEmpty)
+        edgesPath = resolve(edges)
+        labelsPath = resolve(labels)
+        features = try r.optional("features", default: .identity)
+        let distinct = Constraint<[Int]>(description: "with at least one entry, all ≥ 0 and distinct") {
+            !$0.isEmpty && $0.allSatisfy { $0 >= 0 } && Set($0).count == $0.count
+        }
+        trainNodes = try r.nullable("train_nodes", distinct)
+        if trainNodes == nil {
+            trainPerClass = try r.optional("train_per_class", default: 4, .atLeast(1))
+        } else {
+            r.scope = "when train_nodes is given"
+        }
+        splitSeed = try r.nullable("split_seed", Constraint<Int>.atLeast(0)).map(UInt64.init)
+        location = ConfigLocation(document: r.document, path: r.path)
+    }
+
+    /// A `ConfigError` about `key` of this section.
+    func error(_ key: String, index: Int? = nil, _ message: String) -> ConfigError {
+        var path = location.path.appending(key)
+        if let index { path = path.appending(index: index) }
+        return location.error(at: path, message)
+    }
+}
