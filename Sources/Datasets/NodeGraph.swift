@@ -67,7 +67,8 @@ public struct NodeGraph: Sendable {
     /// The numbered lines of a text file that are neither blank nor comments, trimmed.
     static func contentLines(_ path: String) throws -> [(Int, String)] {
         let text = String(decoding: try DataFile.read(path), as: UTF8.self)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { i, raw in
+        // "\r\n" is one Character in Swift, so it is a separator of its own.
+        return text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.enumerated().compactMap { i, raw in
             let line = raw.trimmingSpaces
             return line.isEmpty || line.hasPrefix("#") ? nil : (i + 1, line)
         }

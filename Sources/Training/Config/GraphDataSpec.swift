@@ -18,7 +18,8 @@ public struct GraphDataSpec: Sendable, Equatable {
     public var edgesPath: String
     public var labelsPath: String
     public var features: NodeFeatures
-    /// Explicit training nodes, or nil to draw `trainPerClass` nodes of each class.
+    /// Explicit training nodes, or `trainPerClass` nodes of each class drawn with the split
+    /// seed: exactly one of the two is set.
     public var trainNodes: [Int]?
     public var trainPerClass: Int?
     /// Seeds the choice of training nodes; nil: the job's seed.
@@ -39,10 +40,11 @@ public struct GraphDataSpec: Sendable, Equatable {
             !$0.isEmpty && $0.allSatisfy { $0 >= 0 } && Set($0).count == $0.count
         }
         trainNodes = try r.nullable("train_nodes", distinct)
-        if trainNodes == nil {
-            trainPerClass = try r.optional("train_per_class", default: 4, .atLeast(1))
-        } else {
-            r.scope = "when train_nodes is given"
+        trainPerClass = try r.nullable("train_per_class", .atLeast(1))
+        switch (trainNodes, trainPerClass) {
+        case (nil, nil): throw r.error("train_per_class", "a number of training nodes per class expected (or a list in train_nodes), found null")
+        case (_?, _?): throw r.error("train_nodes", "train_nodes and train_per_class are both given: set one of them to null")
+        default: break
         }
         splitSeed = try r.nullable("split_seed", Constraint<Int>.atLeast(0)).map(UInt64.init)
         location = ConfigLocation(document: r.document, path: r.path)
