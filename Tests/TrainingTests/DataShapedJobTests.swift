@@ -69,6 +69,8 @@ final class DataShapedJobTests: XCTestCase {
         XCTAssertEqual(error("mlp_fraud.json", ["data.ignore_columns=[\"Time\",\"Class\"]"]),
                        "--set data.ignore_columns=[\"Time\",\"Class\"]: data.ignore_columns[1]: \"Class\" is the label column (label_column) "
                        + "and cannot be ignored")
+        XCTAssertTrue(error("mlp_fraud.json", ["training.sample_every_steps=10"]).hasPrefix(
+            "--set training.sample_every_steps=10: training.sample_every_steps: unknown key for task \"binary_classification\""))
         XCTAssertEqual(error("mlp_fraud.json", ["data.test_fraction=1"]),
                        "--set data.test_fraction=1: data.test_fraction: expected a real in (0, 1), found integer 1")
         XCTAssertEqual(error("mlp_fraud.json", ["data.dataset=karate-club"]),
@@ -109,16 +111,17 @@ final class DataShapedJobTests: XCTestCase {
 
     /// Trains `config` with `overrides` on `ranks` in-process ranks through the real factory and
     /// loop; returns each rank's final parameters and rank 0's final evaluation.
-    static func train(_ config: String, ranks: Int, batch: Int, steps: Int, _ overrides: [String]) throws -> ([[Float]], EvaluationLog?) {
-        let out = NSTemporaryDirectory() + "ddp-shaped-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let job = try load(config, overrides + ["training.batch_size=\(batch)", "training.max_steps=\(steps)", "checkpoint.every_steps=1000"])
+    static func train(_ config: String, ranks: Int, batch: Int, steps: Int, _ overrides: [String], out given: String? = nil,
+                      resume: String? = nil) throws -> ([[Float]], EvaluationLog?) {
+        let out = given ?? NSTemporaryDirectory() + "ddp-shaped-\(UUID().uuidString)"
+        defer { if given == nil { try? FileManager.default.removeItem(atPath: out) } }
+        let job = try load(config, overrides + ["training.batch_size=\(batch)", "training.max_steps=\(steps)", "checkpoint.every_steps=3"])
         let parameters = Collected<[Float]>(count: ranks), evaluation = Collected<EvaluationLog?>(count: 1)
         try InProcessGroup(size: ranks).run { rank, comm in
             let workload = try JobFactory.makeWorkload(job, comm: comm, dataDirectory: dataDirectory)
             var settings = JobFactory.runSettings(job, outputDirectory: out)
             settings.interactive = false
-            let summary = try TrainingLoop(workload: workload, settings: settings).run()
+            let summary = try TrainingLoop(workload: workload, settings: settings).run(resume: resume)
             parameters.set(rank, Array(workload.networks[0].parameters.valueBuffer))
             if rank == 0 { evaluation.set(0, summary.evaluation) }
         }
@@ -138,6 +141,18 @@ final class DataShapedJobTests: XCTestCase {
         XCTAssertEqual(e1?.samples, 26)
         XCTAssertEqual(e2?.samples, 26)
         XCTAssertEqual(try XCTUnwrap(e2?.loss), try XCTUnwrap(e1?.loss), accuracy: 1e-5)
+    }
+
+    func testAResumedRunEndsWhereAnUninterruptedOneDoes() throws {
+        // With dropout on: its masks come from (seed, rank, step), so resuming redraws the same ones.
+        let out = NSTemporaryDirectory() + "ddp-shaped-resume-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let straight = try Self.train("gnn_karate.json", ranks: 2, batch: 4, steps: 6, []).0
+        _ = try Self.train("gnn_karate.json", ranks: 2, batch: 4, steps: 3, [], out: out)
+        let resumed = try Self.train("gnn_karate.json", ranks: 2, batch: 4, steps: 6, [], out: out,
+                                     resume: out + "/checkpoints/ckpt-000000003.safetensors").0
+        XCTAssertEqual(resumed[0], straight[0])
+        XCTAssertNotEqual(straight[0], try Self.train("gnn_karate.json", ranks: 2, batch: 4, steps: 3, []).0[0])
     }
 
     func testTwoRanksTrainTheFraudMLPLikeOneRankAndGatherEveryTestScore() throws {
