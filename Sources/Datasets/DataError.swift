@@ -26,6 +26,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case countMismatch
         /// Text that is not valid UTF-8, or a character outside a vocabulary.
         case badText
+        /// A field of a text table that does not hold what its column needs (a number).
+        case badField
     }
 
     public let kind: Kind

@@ -28,6 +28,10 @@ func multiplyAdds(_ layer: Layer, input: [Int], output: [Int]) -> Int {
         let l = positions(input), d = input.last ?? 0
         let h = m.numHeads, k = m.keyDim, v = m.valueDim
         return 2 * l * d * h * k + l * d * h * v + h * l * l * (k + v) + l * h * v * d
+    case let g as GraphConv:
+        // X·W on every node, and Â times the narrower of X and X·W (the order forward picks).
+        let nodes = input.count > 1 ? input[input.count - 2] : 1, f = input.last ?? 0
+        return nodes * f * g.units + nodes * nodes * min(f, g.units)
     case let lstm as LSTM:
         let t = input.count > 1 ? input[0] : 1
         return t * 4 * lstm.units * ((input.last ?? 0) + lstm.units)

@@ -110,6 +110,8 @@ struct SummaryCommand {
             show("", try config.buildModel(vocabularySize: corpus.vocabulary.count))
         case .classification:
             show("", try config.buildModel())
+        case .binaryClassification, .nodeClassification:
+            show("", try JobFactory.dataShapedModel(config, dataDirectory: options.value("data-dir")))
         }
     }
 }

@@ -227,7 +227,7 @@ final class ConfigTests: XCTestCase {
                        + "\"MaxPooling2D\", \"AveragePooling2D\", \"MaxPooling1D\", \"AveragePooling1D\", \"GlobalAveragePooling1D\", "
                        + "\"GlobalAveragePooling2D\", \"Flatten\", \"Reshape\", \"Dropout\", \"Embedding\", \"LayerNormalization\", "
                        + "\"Activation\", \"LeakyReLU\", \"PositionEmbedding\", \"TokenAndPositionEmbedding\", \"TransformerEncoderBlock\", "
-                       + "\"LSTM\"); did you mean \"Conv2D\"?")
+                       + "\"LSTM\", \"GraphConv\"); did you mean \"Conv2D\"?")
         XCTAssertEqual(error(editing: ["model.layers[0].activation=relu6"]),
                        "configs/t.json: model.layers[0].activation: unknown activation \"relu6\" (valid: \"linear\", \"relu\", \"sigmoid\", "
                        + "\"tanh\", \"gelu\", \"leaky_relu\", \"softmax\"); did you mean \"relu\"?")
@@ -237,12 +237,13 @@ final class ConfigTests: XCTestCase {
                        "configs/t.json: optimizer.name: unknown optimizer \"adamm\" (valid: \"adam\", \"adamw\", \"sgd\"); did you mean \"adam\"?")
         XCTAssertEqual(error(editing: ["data.dataset=fashion_mnist"]),
                        "configs/t.json: data.dataset: unknown dataset \"fashion_mnist\" (valid: \"fashion-mnist\", \"mnist\", \"cifar10\", "
-                       + "\"tinyshakespeare\"); did you mean \"fashion-mnist\"?")
+                       + "\"tinyshakespeare\", \"creditcard-fraud-sample\", \"karate-club\"); did you mean \"fashion-mnist\"?")
         XCTAssertEqual(error(editing: ["metrics=[\"acc\"]"]),
                        "configs/t.json: metrics[0]: unknown metric \"acc\" (valid: \"accuracy\", \"sparse_categorical_accuracy\", "
                        + "\"categorical_accuracy\", \"binary_accuracy\")")
         XCTAssertEqual(error(editing: ["task=gann"]),
-                       "configs/t.json: task: unknown task \"gann\" (valid: \"classification\", \"language_model\", \"gan\"); did you mean \"gan\"?")
+                       "configs/t.json: task: unknown task \"gann\" (valid: \"classification\", \"language_model\", \"gan\", "
+                       + "\"binary_classification\", \"node_classification\"); did you mean \"gan\"?")
     }
 
     func testTaskSpecificChecks() {

@@ -19,6 +19,8 @@ final class JobIntegrationTests: XCTestCase {
         "gan_mnist": ["training.batch_size=16", "training.sample_every_steps=2"],
         "lstm_shakespeare": ["data.sequence_length=16", "data.validation_fraction=0.005", "model.embed_dim=8", "model.units=16",
                              "training.batch_size=4", "training.eval_batch_size=8", "schedule.warmup_steps=1", "schedule.decay_steps=10"],
+        "mlp_fraud": [],
+        "gnn_karate": [],
     ]
 
     func ddp(_ args: [String], ranks: Int?, timeout: Double = 300) throws -> MPIRun.Result {
@@ -48,7 +50,7 @@ final class JobIntegrationTests: XCTestCase {
     func testEveryConfigTrainsCheckpointsAndResumesUnderMPI() throws {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed")
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.dataDirectory + "/mnist"), "no data at \(Self.dataDirectory)")
-        for config in ["cnn_fashion_mnist", "cnn_cifar10", "transformer_shakespeare", "gan_mnist", "lstm_shakespeare"] {
+        for config in ["cnn_fashion_mnist", "cnn_cifar10", "transformer_shakespeare", "gan_mnist", "lstm_shakespeare", "mlp_fraud", "gnn_karate"] {
             if config == "cnn_fashion_mnist" && !FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") { continue }
             let out = NSTemporaryDirectory() + "ddp-\(config)-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: out) }
@@ -64,7 +66,26 @@ final class JobIntegrationTests: XCTestCase {
                 let samples = try FileManager.default.contentsOfDirectory(atPath: out + "/samples")
                 XCTAssertTrue(samples.contains { $0.hasSuffix(".png") }, "GAN wrote no sample grid")
             }
+            if config == "mlp_fraud" || config == "gnn_karate" { try checkEvalAndSummary(config, resumed: resumed, checkpoint: checkpoint(out, step: 5)) }
         }
+    }
+
+    /// `ddp eval` of the final checkpoint under mpirun reports the metrics the run ended with, and
+    /// `ddp summary` builds the model for the data.
+    func checkEvalAndSummary(_ config: String, resumed: MPIRun.Result, checkpoint: String) throws {
+        let path = Self.repository.appendingPathComponent("configs/\(config).json").path
+        let eval = try ddp(["eval", path, "--checkpoint", checkpoint], ranks: 2)
+        XCTAssertEqual(eval.exitCode, 0, "\(config) eval failed:\n\(eval.stdout)\n\(eval.stderr)")
+        // "…; test loss 0.61, test accuracy 0.72, …" after training; "…: 344 samples, loss 0.61, accuracy 0.72, …" from eval.
+        let trained = resumed.stdout.components(separatedBy: "; test ").last?.split(separator: "\n").first?
+            .replacingOccurrences(of: "test ", with: "")
+        let evaluated = eval.stdout.components(separatedBy: " samples, ").last?.split(separator: "\n").first.map(String.init)
+        XCTAssertNotNil(trained, resumed.stdout)
+        XCTAssertEqual(evaluated, trained, "\(config): eval of the last checkpoint differs from the run's final evaluation")
+        if config == "mlp_fraud" { XCTAssertTrue(eval.stdout.contains("precision") && eval.stdout.contains("auc"), eval.stdout) }
+        let summary = try ddp(["summary", path], ranks: nil)
+        XCTAssertEqual(summary.exitCode, 0, summary.stderr)
+        XCTAssertTrue(summary.stdout.contains(config == "mlp_fraud" ? "Total params: 4,097" : "Total params: 594"), summary.stdout)
     }
 
     /// The CNN, and the stateful LSTM whose carried state must be in the checkpoint: step 3 is

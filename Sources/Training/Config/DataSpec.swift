@@ -4,6 +4,8 @@ public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
     case mnist
     case cifar10
     case tinyShakespeare = "tinyshakespeare"
+    case creditcardFraud = "creditcard-fraud-sample"
+    case karateClub = "karate-club"
 
     static let kind = "dataset"
 
@@ -12,7 +14,7 @@ public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
         switch self {
         case .fashionMNIST, .mnist: return [28, 28, 1]
         case .cifar10: return [32, 32, 3]
-        case .tinyShakespeare: return nil
+        case .tinyShakespeare, .creditcardFraud, .karateClub: return nil
         }
     }
 
@@ -20,7 +22,13 @@ public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
     public var classes: Int? { imageShape == nil ? nil : 10 }
 
     /// The tasks this dataset can feed.
-    public var tasks: [TaskKind] { imageShape == nil ? [.languageModel] : [.classification, .gan] }
+    public var tasks: [TaskKind] {
+        switch self {
+        case .creditcardFraud: return [.binaryClassification]
+        case .karateClub: return [.nodeClassification]
+        default: return imageShape == nil ? [.languageModel] : [.classification, .gan]
+        }
+    }
 }
 
 /// How image pixels are scaled.
@@ -34,7 +42,8 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
 }
 
 /// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
-/// `sequence_length`, `validation_fraction` and `random_offsets`.
+/// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV and graph data sets
+/// the keys of `TabularDataSpec` and `GraphDataSpec`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
@@ -51,6 +60,10 @@ public struct DataSpec: Sendable, Equatable {
     /// Text only: shift each training window by a random amount within its slot, so the model
     /// does not see the same character-aligned windows every epoch.
     public var randomOffsets: Bool?
+    /// CSV data sets only.
+    public var tabular: TabularDataSpec?
+    /// Graph data sets only (their files are named in the config, not looked up by `dir`).
+    public var graph: GraphDataSpec?
 
     init(reading r: ObjectReader, task: TaskKind) throws {
         dataset = try r.required("dataset")
@@ -60,8 +73,14 @@ public struct DataSpec: Sendable, Equatable {
                                      + "(datasets for it: \(quotedList(fitting)))")
         }
         r.scope = "for dataset \"\(dataset.rawValue)\""
+        if dataset == .karateClub {
+            graph = try GraphDataSpec(reading: r)
+            return
+        }
         directory = try r.nullable("dir", .nonEmpty)
-        if dataset.imageShape != nil {
+        if dataset == .creditcardFraud {
+            tabular = try TabularDataSpec(reading: r)
+        } else if dataset.imageShape != nil {
             scale = try r.optional("scale", default: .unit)
             trainLimit = try r.nullable("train_limit", .atLeast(1))
             testLimit = try r.nullable("test_limit", .atLeast(1))

@@ -8,6 +8,8 @@ public enum TaskKind: String, CaseIterable, Sendable, ConfigChoice {
     case classification
     case languageModel = "language_model"
     case gan
+    case binaryClassification = "binary_classification"
+    case nodeClassification = "node_classification"
 
     static let kind = "task"
 }
@@ -109,12 +111,13 @@ public struct JobConfig: Sendable {
         let task = self.task
         data = try r.object("data") { try DataSpec(reading: $0, task: task) }
         switch task {
-        case .classification, .languageModel:
+        case .classification, .languageModel, .binaryClassification, .nodeClassification:
             let input = data.sequenceLength.map { InputShapeRule(shape: [$0], reshapable: false, reason: "data.sequence_length \($0)") }
-                ?? InputShapeRule.images(of: data.dataset)
+                ?? (data.dataset.imageShape == nil ? InputShapeRule.fromData : InputShapeRule.images(of: data.dataset))
             let model = try r.object("model") { try ModelSpec(reading: $0, task: task, input: input) }
             let loss = try r.loss()
             if task == .languageModel { try JobConfig.checkLanguageModelLoss(loss, model: model, r) }
+            try JobConfig.checkDataShapedTask(task, loss: loss, model: model, r)
             self.model = model
             self.loss = loss
             metrics = try r.metrics(for: loss)

@@ -23,6 +23,7 @@ public enum LayerType: String, CaseIterable, Sendable, ConfigChoice {
     case tokenAndPositionEmbedding = "TokenAndPositionEmbedding"
     case transformerEncoderBlock = "TransformerEncoderBlock"
     case lstm = "LSTM"
+    case graphConv = "GraphConv"
 
     static let kind = "layer type"
 }
@@ -52,6 +53,8 @@ public enum LayerSpec: Sendable, Equatable {
     case tokenAndPositionEmbedding(vocabularySize: Int, sequenceLength: Int, embeddingDim: Int)
     case transformerEncoderBlock(embedDim: Int, numHeads: Int, keyDim: Int, ffDim: Int, dropout: Double, epsilon: Double, causal: Bool)
     case lstm(units: Int, returnSequences: Bool, stateful: Bool = false)
+    /// The adjacency comes from the data: the node-classification job sets it after building.
+    case graphConv(units: Int, activation: Activation, useBias: Bool)
 
     /// Reads `{"type": ..., arguments}`; each type allows exactly its own arguments.
     init(reading r: ObjectReader) throws {
@@ -109,6 +112,8 @@ public enum LayerSpec: Sendable, Equatable {
         case .lstm:
             self = try .lstm(units: r.required("units", size), returnSequences: r.optional("return_sequences", default: false),
                              stateful: r.optional("stateful", default: false))
+        case .graphConv:
+            self = try .graphConv(units: r.required("units", size), activation: r.activation(), useBias: r.optional("use_bias", default: true))
         }
     }
 
@@ -145,6 +150,7 @@ public enum LayerSpec: Sendable, Equatable {
             return TransformerEncoderBlock(embedDim: embedDim, numHeads: numHeads, keyDim: keyDim, ffDim: ffDim, dropout: Float(dropout),
                                            epsilon: Float(epsilon), causal: causal, seed: seed &+ UInt64(index))
         case .lstm(let units, let returnSequences, let stateful): return LSTM(units, returnSequences: returnSequences, stateful: stateful)
+        case .graphConv(let units, let activation, let useBias): return GraphConv(units, activation: activation, useBias: useBias)
         }
     }
 }

@@ -57,8 +57,12 @@ public struct SequentialSpec: Sendable, Equatable {
     }
 
     init(reading r: ObjectReader, input: InputShapeRule) throws {
-        inputShape = try r.optional("input_shape", default: input.shape, .shape)
-        try input.check(inputShape, r)
+        if input.shape.isEmpty {
+            inputShape = try r.nullable("input_shape", .shape) ?? []
+        } else {
+            inputShape = try r.optional("input_shape", default: input.shape, .shape)
+            try input.check(inputShape, r)
+        }
         layers = try r.objects("layers") { try LayerSpec(reading: $0) }
         guard !layers.isEmpty else { throw r.error("layers", "expected at least one layer") }
         location = ConfigLocation(document: r.document, path: r.path)
@@ -137,6 +141,8 @@ public struct TransformerLMSpec: LanguageModelSpec, Equatable {
 
 /// What a network's `input_shape` must be for the data it is fed: its default, and whether any
 /// shape with as many elements is accepted (images are reshaped to it, e.g. [784] for an MLP).
+/// An empty shape (`fromData`) means the data decides it when the model is built, and
+/// `input_shape` may be null.
 struct InputShapeRule {
     let shape: [Int]
     let reshapable: Bool

@@ -33,6 +33,6 @@ public struct TrainingSpec: Sendable, Equatable {
         evalBatchSize = try r.optional("eval_batch_size", default: evalBatchSize, positive)
         logEverySteps = try r.optional("log_every_steps", default: logEverySteps, positive)
         r.scope = "for task \"\(task.rawValue)\""
-        if task != .classification { sampleEverySteps = try r.nullable("sample_every_steps", positive) }
+        if task == .gan || task == .languageModel { sampleEverySteps = try r.nullable("sample_every_steps", positive) }
     }
 }

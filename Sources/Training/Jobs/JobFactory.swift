@@ -15,7 +15,8 @@ public enum JobFactory {
     }
 
     public static func makeWorkload(_ config: JobConfig, comm: Communicator, dataDirectory explicit: String? = nil) throws -> Workload {
-        let dir = try dataDirectory(config, explicit: explicit)
+        // A graph's files are named in the config itself; the other data sets live in a data folder.
+        let dir = config.data.graph == nil ? try dataDirectory(config, explicit: explicit) : ""
         let t = config.training
         switch config.task {
         case .classification:
@@ -42,6 +43,10 @@ public enum JobFactory {
                                      comm: comm, options: config.parallelOptions,
                                      generatorOptimizer: config.makeOptimizer(), discriminatorOptimizer: config.makeOptimizer())
             return GANWorkload(trainer: trainer, train: train, batchSize: t.batchSize)
+        case .binaryClassification:
+            return try makeTabular(config, comm: comm, dataDirectory: dir)
+        case .nodeClassification:
+            return try makeNodeClassification(config, comm: comm)
         }
     }
 
