@@ -156,7 +156,7 @@ public struct JobConfig: Sendable {
         }
         if model.languageModel != nil, !fromLogits {
             throw r.document.error(at: r.path.appending("loss").appending("from_logits"),
-                                   "a generated language model outputs logits: expected true, found false")
+                                   "\(model.type.rawValue) outputs logits: expected true, found false")
         }
     }
 

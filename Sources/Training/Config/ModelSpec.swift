@@ -18,6 +18,14 @@ public enum ModelSpec: Sendable, Equatable {
     case transformerLM(TransformerLMSpec)
     case lstmLM(LSTMLMSpec)
 
+    public var type: ModelType {
+        switch self {
+        case .sequential: return .sequential
+        case .transformerLM: return .transformerLM
+        case .lstmLM: return .lstmLM
+        }
+    }
+
     /// The language-model description, for the model types that generate their layer list.
     public var languageModel: LanguageModelSpec? {
         switch self {
