@@ -28,7 +28,7 @@ public final class StallWatchdog: @unchecked Sendable {
 
     /// Watches `monitors` (this process's ranks) every `poll` seconds; `abort` ends the job
     /// with the report, on behalf of the stalled rank.
-    init(timeout: Double, monitors: [CollectiveMonitor], probe: PeerProbe,
+    public init(timeout: Double, monitors: [CollectiveMonitor], probe: PeerProbe,
          abort: @escaping @Sendable (CollectiveMonitor.Position, String) -> Void) {
         self.timeout = timeout
         self.monitors = monitors
@@ -73,7 +73,7 @@ public final class StallWatchdog: @unchecked Sendable {
     }
 
     /// The message: the stalled collective, the late ranks, then one line per rank.
-    static func report(stalled s: CollectiveMonitor.Position, positions: [CollectiveMonitor.Position?], timeout: Double) -> String {
+    public static func report(stalled s: CollectiveMonitor.Position, positions: [CollectiveMonitor.Position?], timeout: Double) -> String {
         var late: [Int] = [], ahead: [Int] = []
         var lines: [String] = []
         for (r, p) in positions.enumerated() {

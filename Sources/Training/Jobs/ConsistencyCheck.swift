@@ -7,12 +7,12 @@ import NN
 ///
 /// One allgather of two 64-bit digests when all agree. On a mismatch, rank 0's description is
 /// broadcast, each differing rank names what differs, and rank 0 ends the job with it.
-enum ConsistencyCheck {
+public enum ConsistencyCheck {
     /// Keys that may differ between ranks: paths local to a host, and the output only rank 0 writes.
     static let localKeys: Set<String> = ["data.dir", "output.dir"]
 
     /// `networks` are the built models under their checkpoint prefixes ("", "generator/").
-    static func verify(_ config: JobConfig, networks: [(prefix: String, model: Layer)], comm: Communicator) throws {
+    public static func verify(_ config: JobConfig, networks: [(prefix: String, model: Layer)], comm: Communicator) throws {
         guard comm.size > 1 else { return }
         let mine = [("config", configEntries(config)), ("model", networks.flatMap { modelEntries($0.model, path: $0.prefix) })]
         let digests = mine.flatMap { halves(fnv1a64(text($0.1).utf8)) }
