@@ -10,6 +10,8 @@ public protocol Communicator: AnyObject, Sendable {
     var size: Int { get }
     /// Human-readable backend name ("mpi", "in-process").
     var backend: String { get }
+    /// This rank's position in the sequence of collectives, for the stall watchdog.
+    var monitor: CollectiveMonitor { get }
 
     /// In-place element-wise sum across ranks, accumulated in rank order.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)

@@ -1,3 +1,4 @@
+import Foundation
 import Autograd
 import TensorCore
 
@@ -17,11 +18,15 @@ public final class DataParallel {
     public let buckets: [Range<Int>]
     /// Reduce buckets on a background thread during backward (true) or all after backward.
     public let overlap: Bool
+    /// What the stall watchdog calls these gradients: "gradients", "generator gradients".
+    let label: String
     private let bucketOfParameter: [ObjectIdentifier: Int]
     private let bucketSizes: [Int]
     private var missing: [Int]
     private var nextToLaunch = 0
     private var reducer: BucketReducer?
+    /// Synchronised backward passes so far (the step numbers of `TestHooks`).
+    private var synchronisedSteps = 0
     /// Start time of a backward whose buckets are still being reduced.
     private var pending: Double?
 
@@ -46,10 +51,11 @@ public final class DataParallel {
     }
 
     public init(_ parameters: FlatParameters, comm: Communicator, firstBucketBytes: Int = 1 << 20,
-                bucketBytes: Int = 25 << 20, overlap: Bool = true) {
+                bucketBytes: Int = 25 << 20, overlap: Bool = true, name: String = "") {
         self.parameters = parameters
         self.comm = comm
         self.overlap = overlap
+        self.label = name.isEmpty ? "gradients" : "\(name) gradients"
         var buckets: [Range<Int>] = []
         var owner: [ObjectIdentifier: Int] = [:]
         var sizes: [Int] = []
@@ -71,13 +77,14 @@ public final class DataParallel {
         self.bucketOfParameter = owner
         self.bucketSizes = sizes
         missing = sizes
-        if overlap && comm.size > 1 { reducer = BucketReducer(comm: comm, gradients: parameters.grads.base) }
+        if overlap && comm.size > 1 { reducer = BucketReducer(comm: comm, gradients: parameters.grads.base, label: label, buckets: buckets.count) }
     }
 
     deinit { reducer?.stop() }
 
     /// Makes every replica start from rank 0's parameters.
     public func broadcastParameters(root: Int = 0) {
+        comm.monitor.setPhase("initial parameter broadcast")
         comm.broadcast(parameters.valueBuffer, root: root)
     }
 
@@ -93,18 +100,21 @@ public final class DataParallel {
     /// parameters (the GAN's next generator forward) before `finishGradients()`.
     public func startBackward(_ loss: Variable, seed: Tensor? = nil, synchronize: Bool = true) {
         pending = nil
+        let fault = synchronize ? injectTestFaults() : nil
         guard synchronize && comm.size > 1 else {
             loss.backward(seed: seed)
+            fault?.poison()
             if synchronize { lastStats = Stats() }
             return
         }
         let backwardStart = monotonicSeconds()
         guard let reducer else {
             loss.backward(seed: seed)
+            fault?.poison()
             var stats = Stats()
             for (i, r) in buckets.enumerated() {
                 let s = monotonicSeconds()
-                DataParallel.averageRange(comm, parameters.grads.base, r)
+                DataParallel.averageRange(comm, parameters.grads.base, r, label: label, bucket: i, of: buckets.count)
                 let e = monotonicSeconds()
                 stats.bucketIntervals.append(BucketInterval(bucket: i, start: s - backwardStart, end: e - backwardStart))
                 stats.allreduceSeconds += e - s
@@ -116,6 +126,7 @@ public final class DataParallel {
         missing = bucketSizes
         nextToLaunch = 0
         loss.backward(seed: seed) { [self] leaf in
+            if let fault, fault.parameter === leaf { fault.poison() }
             guard let b = bucketOfParameter[ObjectIdentifier(leaf)] else { return }
             missing[b] -= 1
             while nextToLaunch < buckets.count && missing[nextToLaunch] == 0 { launch(nextToLaunch, reducer) }
@@ -147,8 +158,23 @@ public final class DataParallel {
         nextToLaunch = b + 1
     }
 
-    /// Averages one range of a gradient arena across ranks in place.
-    static func averageRange(_ comm: Communicator, _ base: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+    /// Test faults (`TestHooks`) due in this synchronised step: sleeps now for a stall; returns
+    /// the parameter whose gradient must turn NaN and the action doing it, to run once that
+    /// gradient is final and before it is reduced.
+    private func injectTestFaults() -> (parameter: Variable, poison: () -> Void)? {
+        synchronisedSteps += 1
+        let hooks = TestHooks.current
+        if let s = hooks.stall, s.rank == comm.rank, s.step == synchronisedSteps { Thread.sleep(forTimeInterval: s.seconds) }
+        guard let f = hooks.nonFiniteGradient, f.rank == comm.rank, f.step == synchronisedSteps,
+              let i = parameters.parameters.firstIndex(where: { $0.name == f.parameter }) else { return nil }
+        let grads = parameters.grads.base, offset = parameters.offsets[i]
+        return (parameters.parameters[i], { grads[offset] = .nan })
+    }
+
+    /// Averages one range (bucket `bucket` of `count`) of a gradient arena across ranks in place.
+    static func averageRange(_ comm: Communicator, _ base: UnsafeMutablePointer<Float>, _ range: Range<Int>,
+                             label: String, bucket: Int, of count: Int) {
+        comm.monitor.setPhase(label, bucket: bucket, of: count)
         comm.allreduceAverage(UnsafeMutableBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 }

@@ -88,15 +88,21 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public var size: Int { group.size }
     public var backend: String { "in-process" }
+    public let monitor: CollectiveMonitor
     private unowned let group: InProcessGroup
 
     init(group: InProcessGroup, rank: Int) {
         self.group = group
         self.rank = rank
+        monitor = CollectiveMonitor(rank: rank)
     }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         guard size > 1 else { return }
+        monitor.track(.allreduce, bytes: buffer.count * 4) { reduceScatterAllgather(buffer) }
+    }
+
+    private func reduceScatterAllgather(_ buffer: UnsafeMutableBufferPointer<Float>) {
         group.publish(rank, UnsafeMutableRawPointer(buffer.baseAddress!))
         group.barrier()
         let mine = chunkRange(buffer.count, rank: rank, of: size)
@@ -121,6 +127,10 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
 
     public func broadcast(bytes: UnsafeMutableRawBufferPointer, root: Int) {
         guard size > 1 else { return }
+        monitor.track(.broadcast, bytes: bytes.count) { copyFromRoot(bytes, root: root) }
+    }
+
+    private func copyFromRoot(_ bytes: UnsafeMutableRawBufferPointer, root: Int) {
         if rank == root, let base = bytes.baseAddress { group.publish(rank, base) }
         group.barrier()
         if rank != root, let dst = bytes.baseAddress { dst.copyMemory(from: group.slot(root), byteCount: bytes.count) }
@@ -129,14 +139,16 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
 
     public func allgather(_ values: [Double]) -> [[Double]] {
         guard size > 1 else { return [values] }
-        group.publish(rank, doubles: values)
-        group.barrier()
-        let all = group.allDoubles()
-        group.barrier()
-        return all
+        return monitor.track(.allgather, bytes: values.count * 8) {
+            group.publish(rank, doubles: values)
+            group.barrier()
+            let all = group.allDoubles()
+            group.barrier()
+            return all
+        }
     }
 
-    public func barrier() { group.barrier() }
+    public func barrier() { monitor.track(.barrier, bytes: 0) { group.barrier() } }
 
     public func abort(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("rank \(rank): \(message)\n".utf8))
@@ -150,4 +162,23 @@ private final class ErrorBox: @unchecked Sendable {
     private var error: Error?
     func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
     var first: Error? { lock.lock(); defer { lock.unlock() }; return error }
+}
+
+/// In-process ranks share memory: every rank's position is read directly.
+extension InProcessGroup: PeerProbe {
+    public func serve(_ mine: CollectiveMonitor.Position) {}
+
+    public func collect(_ mine: CollectiveMonitor.Position, wait: Double) -> [CollectiveMonitor.Position?] {
+        communicators.map { $0.monitor.position }
+    }
+
+    public func close() {}
+
+    /// One watchdog for all the group's ranks; a stall ends the process (exit code 1) with the report.
+    public func startStallWatchdog(timeout: Double) -> StallWatchdog {
+        let comms = communicators
+        return StallWatchdog(timeout: timeout, monitors: comms.map(\.monitor), probe: self) { stalled, report in
+            comms[stalled.rank].abort(report, code: 1)
+        }
+    }
 }

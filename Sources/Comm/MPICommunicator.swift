@@ -16,7 +16,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     public var backend: String { "mpi" }
-    private let comm: MPI_Comm
+    public let monitor: CollectiveMonitor
+    let comm: MPI_Comm
     private let nativeSum: Bool
     private var scratch: UnsafeMutablePointer<Float>?
     private var scratchCount = 0
@@ -45,6 +46,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         MPI_Comm_size(comm, &s)
         rank = Int(r)
         size = Int(s)
+        monitor = CollectiveMonitor(rank: rank)
         nativeSum = size == 2 && ProcessInfo.processInfo.environment["DDP_ALLREDUCE"] != "ordered"
         sendCounts = Array(repeating: 0, count: size)
         sendOffsets = sendCounts
@@ -61,16 +63,21 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         guard size > 1, let base = buffer.baseAddress else { return }
-        let n = buffer.count
-        if nativeSum {
-            var offset = 0
-            while offset < n {
-                let count = min(n - offset, Int(Int32.max))
-                MPI_Allreduce(cmpi_in_place(), base + offset, Int32(count), cmpi_float(), cmpi_sum(), comm)
-                offset += count
-            }
-            return
+        monitor.track(.allreduce, bytes: buffer.count * 4) {
+            nativeSum ? nativeAllreduce(base, buffer.count) : reduceScatterAllgather(base, buffer.count)
         }
+    }
+
+    private func nativeAllreduce(_ base: UnsafeMutablePointer<Float>, _ n: Int) {
+        var offset = 0
+        while offset < n {
+            let count = min(n - offset, Int(Int32.max))
+            MPI_Allreduce(cmpi_in_place(), base + offset, Int32(count), cmpi_float(), cmpi_sum(), comm)
+            offset += count
+        }
+    }
+
+    private func reduceScatterAllgather(_ base: UnsafeMutablePointer<Float>, _ n: Int) {
         let mine = chunkRange(n, rank: rank, of: size)
         let need = mine.count * size
         if need > scratchCount {
@@ -104,17 +111,19 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
         guard size > 1, let base = buffer.baseAddress else { return }
-        var offset = 0
-        while offset < buffer.count {
-            let n = min(buffer.count - offset, Int(Int32.max))
-            MPI_Bcast(base + offset, Int32(n), cmpi_float(), Int32(root), comm)
-            offset += n
+        monitor.track(.broadcast, bytes: buffer.count * 4) {
+            var offset = 0
+            while offset < buffer.count {
+                let n = min(buffer.count - offset, Int(Int32.max))
+                MPI_Bcast(base + offset, Int32(n), cmpi_float(), Int32(root), comm)
+                offset += n
+            }
         }
     }
 
     public func broadcast(bytes: UnsafeMutableRawBufferPointer, root: Int) {
         guard size > 1, let base = bytes.baseAddress else { return }
-        MPI_Bcast(base, Int32(bytes.count), cmpi_uint8(), Int32(root), comm)
+        monitor.track(.broadcast, bytes: bytes.count) { _ = MPI_Bcast(base, Int32(bytes.count), cmpi_uint8(), Int32(root), comm) }
     }
 
     public func allgather(_ values: [Double]) -> [[Double]] {
@@ -122,15 +131,17 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let k = values.count
         var out = [Double](repeating: 0, count: k * size)
         var send = values
-        send.withUnsafeMutableBufferPointer { s in
-            out.withUnsafeMutableBufferPointer { o in
-                _ = MPI_Allgather(s.baseAddress, Int32(k), cmpi_double(), o.baseAddress, Int32(k), cmpi_double(), comm)
+        monitor.track(.allgather, bytes: k * 8) {
+            send.withUnsafeMutableBufferPointer { s in
+                out.withUnsafeMutableBufferPointer { o in
+                    _ = MPI_Allgather(s.baseAddress, Int32(k), cmpi_double(), o.baseAddress, Int32(k), cmpi_double(), comm)
+                }
             }
         }
         return (0..<size).map { Array(out[($0 * k)..<(($0 + 1) * k)]) }
     }
 
-    public func barrier() { MPI_Barrier(comm) }
+    public func barrier() { monitor.track(.barrier, bytes: 0) { _ = MPI_Barrier(comm) } }
 
     public func abort(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("rank \(rank): \(message)\n".utf8))

@@ -204,6 +204,14 @@ public enum VectorMath {
         return s.sum()
     }
 
+    /// Whether all `count` floats are finite (no NaN, no ±∞): Σ xᵢ·0 is 0 exactly when every
+    /// xᵢ is finite, since ∞·0 and NaN·0 are NaN, and it cannot overflow as a plain sum can.
+    public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        var s = Vector()
+        forEachVector(count) { i, lanes in s += load(x + i, lanes) * 0 }
+        return s == Vector()
+    }
+
     /// Σ aᵢ·bᵢ over `count` floats.
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var s = Vector()

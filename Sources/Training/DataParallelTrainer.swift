@@ -40,7 +40,8 @@ public final class DataParallelTrainer {
     }
 
     /// One optimizer step over this rank's micro-batches (`options.gradientAccumulation` of
-    /// them, usually one): forward, backward, gradient averaging, update, metrics.
+    /// them, usually one): forward, backward, gradient averaging, metrics, and the update
+    /// unless the loss or a gradient is not finite (`StepResult.nonFinite`).
     public func step(_ microBatches: [(inputs: Tensor, targets: Tensor)]) -> StepResult {
         precondition(!microBatches.isEmpty, "step needs at least one micro-batch")
         let start = monotonicSeconds()
@@ -60,13 +61,16 @@ public final class DataParallelTrainer {
             let weighted = microBatches.count == 1 ? l : l.scaled(by: Float(n) / Float(total))
             parallel.backward(weighted, synchronize: i == microBatches.count - 1)
         }
-        let lr = learningRate
-        optimizer.step(learningRate: lr)
         let (meanLoss, metricTotal, samples) = MetricReduction.combine(comm, lossSum: lossSum, metric: counts, samples: total)
+        // Loss and gradients are checked after their allreduce, so every rank decides alike; a
+        // non-finite step is never applied.
+        let nonFinite = meanLoss.isFinite ? parameters.nonFiniteGradient()?.description : "non-finite loss (\(meanLoss))"
+        let lr = learningRate
+        if nonFinite == nil { optimizer.step(learningRate: lr) }
         let stats = parallel.lastStats
         return StepResult(loss: meanLoss, metric: metricTotal, samples: samples, learningRate: lr,
                           seconds: monotonicSeconds() - start, allreduceSeconds: stats.allreduceSeconds,
-                          exposedCommunicationSeconds: stats.exposedSeconds)
+                          exposedCommunicationSeconds: stats.exposedSeconds, nonFinite: nonFinite)
     }
 
     /// Loss and metric of the model in inference mode over this rank's batches, combined

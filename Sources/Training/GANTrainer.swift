@@ -40,6 +40,8 @@ public final class GANTrainer {
         public var seconds: Double
         public var allreduceSeconds: Double
         public var exposedCommunicationSeconds: Double
+        /// What was not finite, as in `StepResult.nonFinite`; nil for a normal step.
+        public var nonFinite: String?
     }
 
     public init(generator: Layer, discriminator: Layer, latentDimension: Int, seed: UInt64, comm: Communicator,
@@ -55,9 +57,9 @@ public final class GANTrainer {
         self.generatorOptimizer = generatorOptimizer(generatorParameters)
         self.discriminatorOptimizer = discriminatorOptimizer(discriminatorParameters)
         generatorParallel = DataParallel(generatorParameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
-                                         bucketBytes: options.bucketBytes, overlap: options.overlap)
+                                         bucketBytes: options.bucketBytes, overlap: options.overlap, name: "generator")
         discriminatorParallel = DataParallel(discriminatorParameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
-                                             bucketBytes: options.bucketBytes, overlap: options.overlap)
+                                             bucketBytes: options.bucketBytes, overlap: options.overlap, name: "discriminator")
         generatorParallel.broadcastParameters()
         discriminatorParallel.broadcastParameters()
     }
@@ -74,6 +76,9 @@ public final class GANTrainer {
         return z
     }
 
+    /// One step of both networks. A network whose averaged gradients are not finite is not
+    /// updated (every rank sees the same gradients, so all decide alike); when that is the
+    /// discriminator, the generator's half of the step is skipped too.
     public func step(real: Tensor) -> Result {
         let start = monotonicSeconds()
         let b = real.shape[0]
@@ -98,21 +103,31 @@ public final class GANTrainer {
         generatorParameters.zeroGrad()
         let generated = generator(Variable(noise(rows: b, step: t, phase: 1)))
         discriminatorParallel.finishGradients()
-        discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD)
         let dStats = discriminatorParallel.lastStats
+        if let bad = discriminatorParameters.nonFiniteGradient(prefix: Checkpoint.discriminatorPrefix) {
+            return Result(discriminatorLoss: .nan, generatorLoss: .nan, samples: b * comm.size, seconds: monotonicSeconds() - start,
+                          allreduceSeconds: dStats.allreduceSeconds, exposedCommunicationSeconds: dStats.exposedSeconds,
+                          nonFinite: bad.description)
+        }
+        discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD)
 
         discriminatorParameters.setTrainable(false)
         defer { discriminatorParameters.setTrainable(true) }
         let ones = Tensor(repeating: 1, shape: [b, 1])
         let gLoss = bce(discriminator(generated), ones)
         generatorParallel.backward(gLoss)
-        generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG)
+        let gBad = generatorParameters.nonFiniteGradient(prefix: Checkpoint.generatorPrefix)
+        if gBad == nil { generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG) }
         let gStats = generatorParallel.lastStats
 
+        comm.monitor.setPhase("losses")
         let sums = comm.allreduceSum([Double(dLoss.value.scalar) * Double(b), Double(gLoss.value.scalar) * Double(b), Double(b)])
-        return Result(discriminatorLoss: sums[0] / sums[2], generatorLoss: sums[1] / sums[2], samples: Int(sums[2]),
+        let (d, g) = (sums[0] / sums[2], sums[1] / sums[2])
+        // A non-finite loss with finite gradients is reported after the update it did not poison.
+        let nonFinite = gBad?.description ?? (d.isFinite && g.isFinite ? nil : "non-finite loss (discriminator \(d), generator \(g))")
+        return Result(discriminatorLoss: d, generatorLoss: g, samples: Int(sums[2]),
                       seconds: monotonicSeconds() - start,
                       allreduceSeconds: dStats.allreduceSeconds + gStats.allreduceSeconds,
-                      exposedCommunicationSeconds: dStats.exposedSeconds + gStats.exposedSeconds)
+                      exposedCommunicationSeconds: dStats.exposedSeconds + gStats.exposedSeconds, nonFinite: nonFinite)
     }
 }

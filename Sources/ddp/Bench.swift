@@ -16,7 +16,9 @@ import TensorCore
 ///
 /// The machine is shared, so besides wall time the process CPU time is reported: on a busy
 /// machine wall time grows with preemption while CPU time stays close to the idle figure.
-/// `--breakdown` adds one JSON line per layer with its forward and backward medians.
+/// `--breakdown` adds one JSON line per layer with its forward and backward medians. The line
+/// also gives the median time of the check for non-finite gradients that follows every step's
+/// allreduce (one vectorised pass over the gradient arena).
 struct Bench {
     static let usage = """
     usage: ddp bench [--threads N] [--batch B] [--steps S] [--warmup W] [--breakdown]
@@ -55,7 +57,7 @@ struct Bench {
         rng.fillUniform(weights, low: -1, high: 1)
         let x = Variable(images), w = Variable(weights)
 
-        var forward = Samples(), backward = Samples(), step = Samples()
+        var forward = Samples(), backward = Samples(), step = Samples(), finiteCheck = Samples()
         var allocationsAfterWarmup = 0
         for i in 0..<(warmup + steps) {
             if i == warmup { allocationsAfterWarmup = BufferPool.shared.allocationCount }
@@ -65,10 +67,14 @@ struct Bench {
             let t1 = Stamp()
             loss.backward()
             let t2 = Stamp()
+            // The check every training step runs on the averaged gradients (TrainingLoop).
+            if flat.nonFiniteGradient() != nil { throw UsageError(description: "bench: the gradients are not finite") }
+            let t3 = Stamp()
             if i >= warmup {
                 forward.add(t0, t1)
                 backward.add(t1, t2)
                 step.add(t0, t2)
+                finiteCheck.add(t2, t3)
             }
         }
         let growth = BufferPool.shared.allocationCount - allocationsAfterWarmup
@@ -87,6 +93,8 @@ struct Bench {
             ("median_forward_ms", fixed(forward.wall, 2)),
             ("median_backward_ms", fixed(backward.wall, 2)),
             ("median_step_cpu_ms", fixed(step.cpu, 2)),
+            ("gradient_values", "\(flat.count)"),
+            ("median_finite_check_ms", fixed(finiteCheck.wall, 4)),
             ("samples_per_s", fixed(Double(batch) / (step.wall * 1e-3), 0)),
             ("gflop_per_step", fixed(flops / 1e9, 4)),
             ("gflops", fixed(achieved, 1)),

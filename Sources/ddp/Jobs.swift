@@ -8,28 +8,49 @@ import Training
 
 /// Runs `body` on every rank of the job: under an MPI launcher (mpirun, srun) on this process's
 /// MPI rank; otherwise on `ranks` in-process threads (the single-node debug mode). An error on
-/// any rank ends every rank: MPI_Abort under MPI, the group's abort in-process.
-func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
+/// any rank ends every rank: MPI_Abort under MPI, the group's abort in-process. With several
+/// ranks and a `stallTimeout`, a stall watchdog aborts the job when a collective does not
+/// complete within that many seconds.
+func runOnRanks(ranks: Int?, stallTimeout: Double? = nil, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
     let launch = LaunchEnvironment()
+    let timeout = try stallTimeout.flatMap { try stallTimeoutSetting(configured: $0) }
     if launch.isDistributed {
         if let ranks, ranks != launch.size {
             throw UsageError(description: "--ranks \(ranks) conflicts with the \(launch.size) ranks started by \(launch.launcher!); drop --ranks under mpirun/srun")
         }
         BLAS.threads = launch.blasThreads()
         let comm = MPICommunicator.initialize()
+        let watchdog = comm.size > 1 ? timeout.map { comm.startStallWatchdog(timeout: $0) } : nil
         do {
             try body(comm)
         } catch {
             let (message, code) = describe(error)
             comm.abort(message, code: code)
         }
+        watchdog?.stop()
         comm.finalize()
     } else {
         let n = ranks ?? 1
         let env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_NUM_THREADS"] == nil { BLAS.threads = n > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount }
-        try InProcessGroup(size: n).run { _, comm in try body(comm) }
+        let group = InProcessGroup(size: n)
+        let watchdog = n > 1 ? timeout.map { group.startStallWatchdog(timeout: $0) } : nil
+        defer { watchdog?.stop() }
+        try group.run { _, comm in try body(comm) }
     }
+}
+
+/// The stall timeout in seconds, nil for none: `DDP_STALL_TIMEOUT` when set, else the
+/// configured value; 0 turns the watchdog off.
+func stallTimeoutSetting(configured: Double, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Double? {
+    var seconds = configured
+    if let text = environment["DDP_STALL_TIMEOUT"] {
+        guard let v = Double(text), v >= 0, v.isFinite else {
+            throw UsageError(description: "DDP_STALL_TIMEOUT: expected seconds ≥ 0 (0: no watchdog), found \"\(text)\"")
+        }
+        seconds = v
+    }
+    return seconds > 0 ? seconds : nil
 }
 
 /// The message and exit code for an error: 2 for what the user can fix in the command, the
@@ -66,7 +87,7 @@ struct TrainCommand {
         let config = try JobConfig.load(path: path, overrides: options.all("set"))
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir"), out = options.value("out"), resume = options.value("resume")
-        try runOnRanks(ranks: ranks) { comm in
+        try runOnRanks(ranks: ranks, stallTimeout: config.parallel.stallTimeoutSeconds) { comm in
             let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
             let settings = JobFactory.runSettings(config, outputDirectory: out)
             if comm.rank == 0 {
@@ -131,7 +152,7 @@ struct EvalCommand {
         guard let path = options.value("checkpoint") else { throw UsageError(description: "ddp eval needs --checkpoint PATH") }
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir")
-        try runOnRanks(ranks: ranks) { comm in
+        try runOnRanks(ranks: ranks, stallTimeout: config.parallel.stallTimeoutSeconds) { comm in
             let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
             let checkpoint = try Checkpoint(contentsOf: path)
             for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: nil, prefix: n.prefix) }

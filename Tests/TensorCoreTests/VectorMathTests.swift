@@ -200,5 +200,20 @@ final class VectorMathTests: XCTestCase {
             XCTAssertEqual(z, y)
         }
     }
-}
 
+    func testAllFiniteFindsANaNOrInfinityAnywhereIncludingThePartialTail() {
+        for count in [1, 7, 8, 9, 100] {
+            var x = (0..<count).map { Float($0 % 61 - 30) * 1e37 }
+            XCTAssertTrue(VectorMath.allFinite(x, count: count), "count \(count): finite values, even near overflow")
+            for bad: Float in [.nan, .infinity, -.infinity] {
+                for i in [0, count / 2, count - 1] {
+                    let saved = x[i]
+                    x[i] = bad
+                    XCTAssertFalse(VectorMath.allFinite(x, count: count), "count \(count): \(bad) at \(i) not found")
+                    x[i] = saved
+                }
+            }
+        }
+        XCTAssertTrue(VectorMath.allFinite([Float](), count: 0))
+    }
+}

@@ -13,6 +13,19 @@ public enum MPIRun {
         public var seconds: Double
     }
 
+    /// One application context of an `mpirun` command line: `-np ranks executable arguments`.
+    /// Several, joined by `:`, give ranks different arguments (MPMD).
+    public struct App {
+        public var ranks: Int
+        public var executable: String
+        public var arguments: [String]
+        public init(ranks: Int, executable: String, arguments: [String]) {
+            self.ranks = ranks
+            self.executable = executable
+            self.arguments = arguments
+        }
+    }
+
     /// Directory holding the package's built executables (beside the test bundle).
     public static var productsDirectory: URL {
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
@@ -25,12 +38,17 @@ public enum MPIRun {
 
     public static func run(ranks: Int, executable: String, arguments: [String], oversubscribe: Bool = false,
                            environment extra: [String: String] = [:], timeout: Double = 120) throws -> Result {
-        var args = ["-np", "\(ranks)"]
+        try start([App(ranks: ranks, executable: executable, arguments: arguments)], oversubscribe: oversubscribe,
+                  environment: extra).wait(timeout: timeout)
+    }
+
+    /// Starts `mpirun` with `apps` and returns at once; `wait` collects the result.
+    public static func start(_ apps: [App], oversubscribe: Bool = false, environment extra: [String: String] = [:]) throws -> RunningProcess {
+        var args: [String] = []
         if getuid() == 0 { args.append("--allow-run-as-root") }
         if oversubscribe { args.append("--oversubscribe") }
         let sessionDir = FileManager.default.temporaryDirectory.appendingPathComponent("ompi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: sessionDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: sessionDir) }
         var env = ProcessInfo.processInfo.environment
         env["OMPI_MCA_orte_tmpdir_base"] = sessionDir.path
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -38,46 +56,17 @@ public enum MPIRun {
         for (k, v) in extra { env[k] = v }
         for (k, _) in env where k.hasPrefix("OMPI_COMM_WORLD") || k.hasPrefix("PMIX_") { env[k] = nil }
         args += ["-x", "OPENBLAS_NUM_THREADS", "-x", "SWIFT_BACKTRACE"] + extra.keys.sorted().flatMap { ["-x", $0] }
-        args.append(productsDirectory.appendingPathComponent(executable).path)
-        args += arguments
-        return try runProcess("/usr/bin/mpirun", args, environment: env, timeout: timeout)
+        for (i, app) in apps.enumerated() {
+            if i > 0 { args.append(":") }
+            args += ["-np", "\(app.ranks)", productsDirectory.appendingPathComponent(app.executable).path] + app.arguments
+        }
+        return try RunningProcess("/usr/bin/mpirun", args, environment: env, cleanUp: [sessionDir])
     }
 
     /// Runs a process with stdout and stderr captured through files (a chatty child cannot
     /// block on a full pipe), killing it after `timeout` seconds.
     public static func runProcess(_ path: String, _ args: [String], environment: [String: String]? = nil,
                                   timeout: Double) throws -> Result {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        let start = Date()
-        try p.run()
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > timeout {
-                timedOut = true
-                p.terminate()
-                Thread.sleep(forTimeInterval: 2)
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        p.waitUntilExit()
-        // Foundation's monitoring thread may still touch the Process after the exit is seen.
-        defer { withExtendedLifetime(p) {} }
-        return Result(exitCode: p.terminationStatus,
-                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
-                      timedOut: timedOut, seconds: Date().timeIntervalSince(start))
+        try RunningProcess(path, args, environment: environment).wait(timeout: timeout)
     }
 }

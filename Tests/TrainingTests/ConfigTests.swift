@@ -154,11 +154,11 @@ final class ConfigTests: XCTestCase {
                        + "kernel_size, padding, strides, type, use_bias); did you mean \"strides\"?")
         XCTAssertEqual(error(editing: ["training.shufle=false"]),
                        "configs/t.json: training.shufle: unknown key for task \"classification\" (allowed: batch_size, drop_last, "
-                       + "epochs, eval_batch_size, gradient_accumulation, log_every_steps, max_steps, shuffle); did you mean \"shuffle\"?")
+                       + "epochs, eval_batch_size, gradient_accumulation, log_every_steps, max_consecutive_skips, max_steps, non_finite, shuffle); did you mean \"shuffle\"?")
         // No suggestion when nothing is close; sample_every_steps is only for GANs and language models.
         XCTAssertEqual(error(editing: ["training.sample_every_steps=100"]),
                        "configs/t.json: training.sample_every_steps: unknown key for task \"classification\" (allowed: batch_size, "
-                       + "drop_last, epochs, eval_batch_size, gradient_accumulation, log_every_steps, max_steps, shuffle)")
+                       + "drop_last, epochs, eval_batch_size, gradient_accumulation, log_every_steps, max_consecutive_skips, max_steps, non_finite, shuffle)")
         // alpha belongs to leaky_relu only.
         XCTAssertTrue(error(editing: ["model.layers[4].alpha=0.1"]).hasPrefix(
             "configs/t.json: model.layers[4].alpha: unknown key for layer type \"Dense\" (allowed: activation, type, units, use_bias)"))
@@ -312,7 +312,7 @@ final class ConfigTests: XCTestCase {
     func testOverrideErrorsNameTheSetArgument() {
         XCTAssertEqual(error(overrides: ["training.batch_sise=8"]),
                        "--set training.batch_sise=8: training.batch_sise: unknown key for task \"classification\" (allowed: batch_size, "
-                       + "drop_last, epochs, eval_batch_size, gradient_accumulation, log_every_steps, max_steps, shuffle); "
+                       + "drop_last, epochs, eval_batch_size, gradient_accumulation, log_every_steps, max_consecutive_skips, max_steps, non_finite, shuffle); "
                        + "did you mean \"batch_size\"?")
         XCTAssertEqual(error(overrides: ["training.batch_size=abc"]),
                        "--set training.batch_size=abc: training.batch_size: expected an integer, found string \"abc\"")

@@ -40,7 +40,9 @@ if [ "$explicit" = 0 ]; then
   fi
 fi
 
-step=(srun --mpi=pmix)
+# --kill-on-bad-exit: a rank that dies ends the whole step at once (mpirun does this by itself);
+# otherwise the others would wait in a collective until the stall watchdog (parallel.stall_timeout_s).
+step=(srun --mpi=pmix --kill-on-bad-exit=1)
 [ -n "${SLURM_CPUS_PER_TASK:-}" ] && step+=(--cpus-per-task="$SLURM_CPUS_PER_TASK")
 cmd=("${step[@]}" "$bin" train "$config" --out "$out" "${resume[@]}" "$@")
 echo "job.sh: job ${SLURM_JOB_ID:-?} on ${SLURM_JOB_NODELIST:-?}: ${SLURM_NTASKS:-?} ranks x $OPENBLAS_NUM_THREADS threads, output $out"

@@ -49,21 +49,28 @@ public struct JobConfig: Sendable {
     /// The digest as 16 hex digits.
     public var digestHex: String { hex16(digest) }
 
-    /// Keys that change how long or how observably a run goes, not the trajectory it follows.
+    /// Keys that change how long, how observably or how defensively a run goes, not the
+    /// trajectory it follows (a run that stopped at a NaN may resume with `non_finite: "skip"`).
     static let nonTrajectoryKeys: [String: Set<String>] = [
         "": ["name", "output", "checkpoint"],
-        "training": ["epochs", "max_steps", "log_every_steps", "sample_every_steps", "eval_batch_size"],
+        "training": ["epochs", "max_steps", "log_every_steps", "sample_every_steps", "eval_batch_size",
+                     "non_finite", "max_consecutive_skips"],
+        "parallel": ["stall_timeout_s"],
     ]
 
     /// Digest of the keys that decide the training trajectory (everything but the step budget,
-    /// logging, samples, checkpoints and output), as 16 hex digits: a checkpoint can be resumed
-    /// with a longer budget or another output directory, never with another model or data.
+    /// logging, samples, checkpoints, output and failure handling), as 16 hex digits: a
+    /// checkpoint can be resumed with a longer budget or another output directory, never with
+    /// another model or data.
     public var trajectoryDigestHex: String {
         guard case .object(var top) = effective else { return digestHex }
-        for key in JobConfig.nonTrajectoryKeys[""]! { top[key] = nil }
-        if case .object(var training)? = top["training"] {
-            for key in JobConfig.nonTrajectoryKeys["training"]! { training[key] = nil }
-            top["training"] = .object(training)
+        for (section, keys) in JobConfig.nonTrajectoryKeys {
+            if section.isEmpty {
+                for key in keys { top[key] = nil }
+            } else if case .object(var fields)? = top[section] {
+                for key in keys { fields[key] = nil }
+                top[section] = .object(fields)
+            }
         }
         return hex16(fnv1a64(JSONValue.object(top).canonicalText.utf8))
     }

@@ -5,6 +5,8 @@ public struct ParallelSpec: Sendable, Equatable {
     public var overlap = true
     public var scaleLearningRate = false
     public var warmupSteps = 0
+    /// Abort the job when a collective has not completed within this many seconds (0: never).
+    public var stallTimeoutSeconds = 300.0
 
     public init() {}
 
@@ -15,6 +17,7 @@ public struct ParallelSpec: Sendable, Equatable {
         overlap = try r.optional("overlap", default: overlap)
         scaleLearningRate = try r.optional("scale_lr", default: scaleLearningRate)
         warmupSteps = try r.optional("warmup_steps", default: warmupSteps, .atLeast(0))
+        stallTimeoutSeconds = try r.optional("stall_timeout_s", default: stallTimeoutSeconds, .atLeast(0))
     }
 
     /// The trainers' options (MB are MiB, as PyTorch's `bucket_cap_mb`; at least one float per bucket).

@@ -13,6 +13,10 @@ public struct TrainingSpec: Sendable, Equatable {
     public var logEverySteps = 50
     /// GAN and language model only: write a sample (image grid, generated text) this often.
     public var sampleEverySteps: Int?
+    /// A NaN or infinity in the loss or the gradients: stop, or skip the step.
+    public var nonFinite = NonFinitePolicy.stop
+    /// With `skip`: stop after this many skipped steps in a row.
+    public var maxConsecutiveSkips = 10
 
     public init(epochs: Int, batchSize: Int) {
         self.epochs = epochs
@@ -32,6 +36,8 @@ public struct TrainingSpec: Sendable, Equatable {
         shuffle = try r.optional("shuffle", default: shuffle)
         evalBatchSize = try r.optional("eval_batch_size", default: evalBatchSize, positive)
         logEverySteps = try r.optional("log_every_steps", default: logEverySteps, positive)
+        nonFinite = try r.optional("non_finite", default: nonFinite)
+        maxConsecutiveSkips = try r.optional("max_consecutive_skips", default: maxConsecutiveSkips, positive)
         r.scope = "for task \"\(task.rawValue)\""
         if task == .gan || task == .languageModel { sampleEverySteps = try r.nullable("sample_every_steps", positive) }
     }

@@ -32,7 +32,8 @@ public final class GANWorkload: Workload {
         return StepLog(loss: r.discriminatorLoss + r.generatorLoss,
                        metrics: [("d_loss", r.discriminatorLoss), ("g_loss", r.generatorLoss)], samples: r.samples,
                        learningRate: trainer.discriminatorOptimizer.currentLearningRate, seconds: r.seconds,
-                       allreduceSeconds: r.allreduceSeconds, exposedCommunicationSeconds: r.exposedCommunicationSeconds)
+                       allreduceSeconds: r.allreduceSeconds, exposedCommunicationSeconds: r.exposedCommunicationSeconds,
+                       nonFinite: r.nonFinite)
     }
 
     public func evaluate() -> EvaluationLog? { nil }

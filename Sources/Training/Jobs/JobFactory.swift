@@ -14,6 +14,7 @@ public enum JobFactory {
         return try DataDirectory.resolve(name, explicit: explicit ?? config.data.directory)
     }
 
+    /// Ranks first check that they all run the same configuration and model (`ConsistencyCheck`).
     public static func makeWorkload(_ config: JobConfig, comm: Communicator, dataDirectory explicit: String? = nil) throws -> Workload {
         // A graph's files are named in the config itself; the other data sets live in a data folder.
         let dir = config.data.graph == nil ? try dataDirectory(config, explicit: explicit) : ""
@@ -22,6 +23,7 @@ public enum JobFactory {
         case .classification:
             let (train, test) = try loadImages(config, from: dir)
             let model = try config.buildModel()
+            try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
             let trainer = DataParallelTrainer(model: model, loss: config.loss!, metric: config.metrics.first ?? config.loss!.accuracyMetric,
                                               comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
             return ClassificationWorkload(trainer: trainer, train: train, test: test, scaling: scaling(config),
@@ -30,6 +32,7 @@ public enum JobFactory {
             let corpus = try TextCorpus(contentsOf: DataFile.join(dir, "input.txt"))
             let (train, validation) = corpus.split(trainFraction: 1 - (config.data.validationFraction ?? 0.1))
             let model = try config.buildModel(vocabularySize: corpus.vocabulary.count)
+            try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
             let trainer = DataParallelTrainer(model: model, loss: config.loss ?? .sparseCategoricalCrossentropy(fromLogits: true),
                                               metric: nil, comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
             return try LanguageModelWorkload(trainer: trainer, vocabulary: corpus.vocabulary, train: train, validation: validation,
@@ -39,6 +42,7 @@ public enum JobFactory {
         case .gan:
             let (train, _) = try loadImages(config, from: dir, test: false)
             let (g, d) = try config.buildGAN()
+            try ConsistencyCheck.verify(config, networks: [(Checkpoint.generatorPrefix, g), (Checkpoint.discriminatorPrefix, d)], comm: comm)
             let trainer = GANTrainer(generator: g, discriminator: d, latentDimension: config.latentDim!, seed: config.seed,
                                      comm: comm, options: config.parallelOptions,
                                      generatorOptimizer: config.makeOptimizer(), discriminatorOptimizer: config.makeOptimizer())
@@ -61,6 +65,8 @@ public enum JobFactory {
         s.checkpointEverySteps = config.checkpoint.everySteps
         s.keepCheckpoints = config.checkpoint.keep
         s.configDigest = config.trajectoryDigestHex
+        s.nonFinite = t.nonFinite
+        s.maxConsecutiveSkips = t.maxConsecutiveSkips
         return s
     }
 

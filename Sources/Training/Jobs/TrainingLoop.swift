@@ -23,6 +23,10 @@ public struct RunSettings: Sendable {
     /// Digest of the effective configuration, stored in checkpoints; resuming under another
     /// configuration is refused.
     public var configDigest = ""
+    /// A step whose loss or gradients are not finite: stop the run, or skip the step.
+    public var nonFinite = NonFinitePolicy.stop
+    /// With `.skip`: stop after this many skipped steps in a row.
+    public var maxConsecutiveSkips = 10
     /// Keras-style progress bar (a terminal) or plain lines. `DDP_PROGRESS=bar|lines` decides
     /// when set: under mpirun every rank's stdout is a pseudo-terminal even when the user's is a
     /// file, so the launcher passes its own answer.
@@ -71,6 +75,8 @@ public final class TrainingLoop {
     private var metricsLog: MetricsLog?
     private var checkpoints: CheckpointDirectory?
     private var lastCheckpoint: String?
+    private var consecutiveSkips = 0
+    private var skippedSteps = 0
 
     public init(workload: Workload, settings: RunSettings) {
         self.workload = workload
@@ -108,15 +114,18 @@ public final class TrainingLoop {
             progress?.beginEpoch(epoch + 1)
             var running = RunningMean()
             for b in (step % perEpoch)..<perEpoch where step < total {
+                comm.monitor.step = step + 1
                 let log = workload.trainStep(batches[b], step: step)
-                guard log.loss.isFinite else {
-                    throw TrainingError("\(settings.name): non-finite loss (\(log.loss)) at step \(step + 1), epoch \(epoch + 1); the last good checkpoint is \(lastCheckpoint ?? "none")")
-                }
                 step += 1
-                last = log
-                running.add(log)
-                progress?.update(step: b + 1, metrics: running.metrics, samplesPerSecond: Double(log.samples) / max(log.seconds, 1e-9))
-                if step % settings.logEverySteps == 0 || step == total { try record(log, step: step, epoch: epoch + 1) }
+                if let problem = log.nonFinite {
+                    try skipOrStop(problem, step: step, epoch: epoch + 1)
+                } else {
+                    consecutiveSkips = 0
+                    last = log
+                    running.add(log)
+                    progress?.update(step: b + 1, metrics: running.metrics, samplesPerSecond: Double(log.samples) / max(log.seconds, 1e-9))
+                    if step % settings.logEverySteps == 0 || step == total { try record(log, step: step, epoch: epoch + 1) }
+                }
                 if let every = settings.sampleEverySteps, step % every == 0 { try writeSample(step: step) }
                 if let every = settings.checkpointEverySteps, step % every == 0 { try saveCheckpoint(step: step, epoch: epoch) }
             }
@@ -143,6 +152,7 @@ public final class TrainingLoop {
                 line += "; test loss \(ProgressFormat.value(e.loss))"
                 for m in e.metrics { line += ", test \(m.name) \(ProgressFormat.value(m.value))" }
             }
+            if skippedSteps > 0 { line += "; \(skippedSteps) step\(skippedSteps == 1 ? "" : "s") skipped (non-finite)" }
             say(line)
             try metricsLog?.write(MetricsRecord(step: step, epoch: (step + perEpoch - 1) / perEpoch, loss: evaluation?.loss,
                                                 metrics: evaluation?.metrics ?? [],
@@ -150,6 +160,26 @@ public final class TrainingLoop {
                                                         ("ranks", .integer(comm.size))]))
         }
         return RunSummary(steps: step, wallSeconds: wall, lastStep: last, evaluation: evaluation, checkpointPath: lastCheckpoint)
+    }
+
+    /// A step that was not applied because `problem` was not finite: the end of the run under
+    /// `stop`, or after too many in a row under `skip`. Parameters were left as they were, so
+    /// every checkpoint written holds finite values.
+    private func skipOrStop(_ problem: String, step: Int, epoch: Int) throws {
+        let place = "\(settings.name): \(problem) at step \(step), epoch \(epoch)"
+        let keep = "; the update was not applied; " + (lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written yet")
+        guard settings.nonFinite == .skip else {
+            throw TrainingError(place + keep + " (training.non_finite \"skip\" skips such steps instead)")
+        }
+        consecutiveSkips += 1
+        skippedSteps += 1
+        guard consecutiveSkips <= settings.maxConsecutiveSkips else {
+            throw TrainingError(place + ": \(consecutiveSkips) steps in a row skipped (training.max_consecutive_skips \(settings.maxConsecutiveSkips))" + keep)
+        }
+        guard isRoot else { return }
+        say("\(settings.name): skipped step \(step): \(problem) (\(consecutiveSkips) in a row, \(skippedSteps) in all)")
+        try metricsLog?.write(MetricsRecord(step: step, epoch: epoch, extra: [("event", .string("skipped")), ("reason", .string(problem)),
+                                                                              ("skipped_steps", .integer(skippedSteps))]))
     }
 
     private func prepareOutput(appending: Bool) throws {
@@ -176,6 +206,7 @@ public final class TrainingLoop {
             step = info.step
             say("\(settings.name): resumed from \(path) at step \(info.step)")
         }
+        comm.monitor.setPhase("resume broadcast")
         var position = [Double(step)] + workload.networks.map { Double($0.optimizer.stepCount) }
         position = comm.allreduceSum(isRoot ? position : position.map { _ in 0 })
         for (i, n) in workload.networks.enumerated() {
@@ -202,7 +233,11 @@ public final class TrainingLoop {
 
     private func saveCheckpoint(step: Int, epoch: Int) throws {
         let carried = workload.carriedState()
-        guard isRoot, let checkpoints else { return }
+        guard isRoot, let checkpoints else {
+            // The other ranks know its name too: any rank's error message may be the one shown.
+            lastCheckpoint = settings.outputDirectory + "/checkpoints/" + CheckpointDirectory.fileName(step: step)
+            return
+        }
         var checkpoint = Checkpoint(metadata: CheckpointInfo(step: step, epoch: epoch, configDigest: settings.configDigest,
                                                              modelName: settings.name).metadata)
         for n in workload.networks { try checkpoint.add(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }

@@ -54,11 +54,11 @@ public struct StepLog: Sendable {
     init(_ r: StepResult) {
         self.init(loss: r.loss, metrics: r.metric.map { [("accuracy", $0.value)] } ?? [], samples: r.samples,
                   learningRate: r.learningRate, seconds: r.seconds, allreduceSeconds: r.allreduceSeconds,
-                  exposedCommunicationSeconds: r.exposedCommunicationSeconds)
+                  exposedCommunicationSeconds: r.exposedCommunicationSeconds, nonFinite: r.nonFinite)
     }
 
     init(loss: Double, metrics: [(name: String, value: Double)], samples: Int, learningRate: Float, seconds: Double,
-         allreduceSeconds: Double, exposedCommunicationSeconds: Double) {
+         allreduceSeconds: Double, exposedCommunicationSeconds: Double, nonFinite: String? = nil) {
         self.loss = loss
         self.metrics = metrics
         self.samples = samples
@@ -66,6 +66,7 @@ public struct StepLog: Sendable {
         self.seconds = seconds
         self.allreduceSeconds = allreduceSeconds
         self.exposedCommunicationSeconds = exposedCommunicationSeconds
+        self.nonFinite = nonFinite
     }
 
     public var loss: Double
@@ -76,6 +77,8 @@ public struct StepLog: Sendable {
     public var seconds: Double
     public var allreduceSeconds: Double
     public var exposedCommunicationSeconds: Double
+    /// What was not finite in this step, which was then not applied (`StepResult.nonFinite`).
+    public var nonFinite: String?
 }
 
 public struct EvaluationLog: Sendable {
