@@ -7,9 +7,13 @@ import TensorCore
 import Training
 
 /// Runs `body` on every rank of the job: under an MPI launcher (mpirun, srun) on this process's
-/// MPI rank; otherwise on `ranks` in-process threads (the single-node debug mode). An error on
-/// any rank ends every rank: MPI_Abort under MPI, the group's abort in-process.
-func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
+/// MPI rank; otherwise on `ranks` in-process threads (the single-node debug mode). `setup`
+/// (reading the config and the data, building the model: whatever bad input can fail) runs
+/// first on every rank and must issue no collective; under MPI its failure is reported once and
+/// ends every rank cleanly (see `agreeOnSetup`). An error in `body` on any rank ends every rank:
+/// MPI_Abort under MPI, the group's abort in-process.
+func runOnRanks<Setup>(ranks: Int?, setup: @escaping @Sendable () throws -> Setup,
+                       _ body: @escaping @Sendable (Setup, Communicator) throws -> Void) throws {
     let launch = LaunchEnvironment()
     if launch.isDistributed {
         if let ranks, ranks != launch.size {
@@ -17,8 +21,9 @@ func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -
         }
         BLAS.threads = launch.blasThreads()
         let comm = MPICommunicator.initialize()
+        let prepared = agreeOnSetup(comm, setup)
         do {
-            try body(comm)
+            try body(prepared, comm)
         } catch {
             let (message, code) = describe(error)
             comm.abort(message, code: code)
@@ -28,16 +33,22 @@ func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -
         let n = ranks ?? 1
         let env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_NUM_THREADS"] == nil { BLAS.threads = n > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount }
-        try InProcessGroup(size: n).run { _, comm in try body(comm) }
+        try InProcessGroup(size: n).run { _, comm in try body(try setup(), comm) }
     }
 }
 
+func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
+    try runOnRanks(ranks: ranks, setup: {}) { _, comm in try body(comm) }
+}
+
 /// The message and exit code for an error: 2 for what the user can fix in the command, the
-/// configuration or the data; 1 for failures at run time.
+/// configuration, the data or the checkpoint they named (corrupt, or of another model); 1 for
+/// failures at run time (including I/O errors while writing artifacts).
 func describe(_ error: Error) -> (String, Int32) {
     switch error {
     case let e as UsageError: return ("usage: \(e)", 2)
     case is ConfigError, is DataError, is DatasetNotFound, is ShapeError: return ("\(error)", 2)
+    case let e as ArtifactError where e.kind != .io: return ("\(error)", 2)
     default: return ("\(error)", 1)
     }
 }
@@ -63,11 +74,13 @@ struct TrainCommand {
 
     func run() throws {
         let path = try options.positionals(["CONFIG"])[0]
-        let config = try JobConfig.load(path: path, overrides: options.all("set"))
+        let overrides = options.all("set")
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir"), out = options.value("out"), resume = options.value("resume")
-        try runOnRanks(ranks: ranks) { comm in
-            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+        try runOnRanks(ranks: ranks, setup: {
+            try JobFactory.prepare(JobConfig.load(path: path, overrides: overrides), dataDirectory: dataDir)
+        }) { job, comm in
+            let config = job.config, workload = job.workload(comm: comm)
             let settings = JobFactory.runSettings(config, outputDirectory: out)
             if comm.rank == 0 {
                 try FileManager.default.createDirectory(atPath: settings.outputDirectory, withIntermediateDirectories: true)
@@ -125,12 +138,14 @@ struct EvalCommand {
     init(arguments: [String]) throws { options = try Options(arguments, known: ["set", "data-dir", "checkpoint", "ranks"]) }
 
     func run() throws {
-        let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
+        let configPath = try options.positionals(["CONFIG"])[0], overrides = options.all("set")
         guard let path = options.value("checkpoint") else { throw UsageError(description: "ddp eval needs --checkpoint PATH") }
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir")
-        try runOnRanks(ranks: ranks) { comm in
-            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+        try runOnRanks(ranks: ranks, setup: {
+            try JobFactory.prepare(JobConfig.load(path: configPath, overrides: overrides), dataDirectory: dataDir)
+        }) { job, comm in
+            let config = job.config, workload = job.workload(comm: comm)
             let checkpoint = try Checkpoint(contentsOf: path)
             for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: nil, prefix: n.prefix) }
             guard let e = workload.evaluate() else {

@@ -1,18 +1,23 @@
-/// The datasets a job can train on.
-public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
-    case fashionMNIST = "fashion-mnist"
-    case mnist
-    case cifar10
-    case tinyShakespeare = "tinyshakespeare"
+import Datasets
 
+/// The data sets a job can train on: those of `Datasets.DatasetName` with a task (the others
+/// are known to the data layer but no job reads them yet).
+extension DatasetName: ConfigChoice {
     static let kind = "dataset"
+    static let trainable = allCases.filter { !$0.tasks.isEmpty }
+    static var choices: [String] { trainable.map(\.rawValue) }
+    init?(choice: String) {
+        guard let name = DatasetName(rawValue: choice), !name.tasks.isEmpty else { return nil }
+        self = name
+    }
+    var choice: String { rawValue }
 
     /// The per-sample image shape (height, width, channels); nil for text.
     public var imageShape: [Int]? {
         switch self {
-        case .fashionMNIST, .mnist: return [28, 28, 1]
-        case .cifar10: return [32, 32, 3]
-        case .tinyShakespeare: return nil
+        case .fashionMNIST, .mnist: return [MNIST.side, MNIST.side, 1]
+        case .cifar10: return [CIFAR10.side, CIFAR10.side, 3]
+        case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample: return nil
         }
     }
 
@@ -20,7 +25,10 @@ public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
     public var classes: Int? { imageShape == nil ? nil : 10 }
 
     /// The tasks this dataset can feed.
-    public var tasks: [TaskKind] { imageShape == nil ? [.languageModel] : [.classification, .gan] }
+    public var tasks: [TaskKind] {
+        if imageShape != nil { return [.classification, .gan] }
+        return self == .tinyShakespeare ? [.languageModel] : []
+    }
 }
 
 /// How image pixels are scaled.
@@ -52,7 +60,7 @@ public struct DataSpec: Sendable, Equatable {
     init(reading r: ObjectReader, task: TaskKind) throws {
         dataset = try r.required("dataset")
         guard dataset.tasks.contains(task) else {
-            let fitting = DatasetName.allCases.filter { $0.tasks.contains(task) }.map(\.rawValue)
+            let fitting = DatasetName.trainable.filter { $0.tasks.contains(task) }.map(\.rawValue)
             throw r.error("dataset", "dataset \"\(dataset.rawValue)\" does not fit task \"\(task.rawValue)\" "
                                      + "(datasets for it: \(quotedList(fitting)))")
         }
