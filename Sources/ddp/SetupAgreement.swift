@@ -15,8 +15,8 @@ func agreeOnSetup<T>(_ comm: MPICommunicator, _ setup: () throws -> T) -> T {
     guard let reporter = codes.firstIndex(where: { $0 != 0 }) else { return try! outcome.get() }
     if comm.rank == reporter {
         let failed = codes.indices.filter { codes[$0] != 0 }
-        let which = failed.count == comm.size ? "" : " (rank\(failed.count == 1 ? "" : "s") \(failed.map(String.init).joined(separator: ", ")) of \(comm.size))"
-        printError("ddp: \(message)\(which)\n")
+        let which = failed.count == comm.size ? "" : "rank\(failed.count == 1 ? "" : "s") \(failed.map(String.init).joined(separator: ", ")) of \(comm.size): "
+        printError("ddp: \(which)\(message)\n")
     }
     comm.finalize()
     exit(codes[reporter])

@@ -25,7 +25,14 @@ public enum MPIRun {
 
     public static func run(ranks: Int, executable: String, arguments: [String], oversubscribe: Bool = false,
                            environment extra: [String: String] = [:], timeout: Double = 120) throws -> Result {
-        var args = ["-np", "\(ranks)"]
+        try run(apps: [(ranks, arguments)], executable: executable, oversubscribe: oversubscribe, environment: extra, timeout: timeout)
+    }
+
+    /// One job of several app contexts (`mpirun -np 1 exe args… : -np 1 exe other args…`): the
+    /// ranks of each context, numbered in order, run `executable` with that context's arguments.
+    public static func run(apps: [(ranks: Int, arguments: [String])], executable: String, oversubscribe: Bool = false,
+                           environment extra: [String: String] = [:], timeout: Double = 120) throws -> Result {
+        var args: [String] = []
         if getuid() == 0 { args.append("--allow-run-as-root") }
         if oversubscribe { args.append("--oversubscribe") }
         let sessionDir = FileManager.default.temporaryDirectory.appendingPathComponent("ompi-\(UUID().uuidString)")
@@ -37,9 +44,11 @@ public enum MPIRun {
         env["SWIFT_BACKTRACE"] = "enable=no"
         for (k, v) in extra { env[k] = v }
         for (k, _) in env where k.hasPrefix("OMPI_COMM_WORLD") || k.hasPrefix("PMIX_") { env[k] = nil }
-        args += ["-x", "OPENBLAS_NUM_THREADS", "-x", "SWIFT_BACKTRACE"] + extra.keys.sorted().flatMap { ["-x", $0] }
-        args.append(productsDirectory.appendingPathComponent(executable).path)
-        args += arguments
+        let forwarded = ["-x", "OPENBLAS_NUM_THREADS", "-x", "SWIFT_BACKTRACE"] + extra.keys.sorted().flatMap { ["-x", $0] }
+        for (i, app) in apps.enumerated() {
+            if i > 0 { args.append(":") }
+            args += ["-np", "\(app.ranks)"] + forwarded + [productsDirectory.appendingPathComponent(executable).path] + app.arguments
+        }
         return try runProcess("/usr/bin/mpirun", args, environment: env, timeout: timeout)
     }
 

@@ -141,7 +141,7 @@ extension Checkpoint {
         }
         if cursor != dataBytes { throw invalid(.invalidOffsets, "bytes \(cursor)..<\(dataBytes) of the data section belong to no tensor") }
 
-        if let version = metadata[Checkpoint.formatVersionKey] {
+        if let version = Checkpoint.checksumVersion(metadata) {
             try Checkpoint.verifyChecksums(version: version, metadata: metadata, bytes: bytes, dataStart: dataStart,
                                            layout: layout.map { ($0.name, $0.begin, $0.end) }, source: source)
         }
@@ -178,6 +178,15 @@ extension Checkpoint {
         return Int(n)
     }
 
+    /// The format version whose checksums a file must carry: its `format_version`, else the one
+    /// its checksum keys belong to (so a damaged `format_version` key does not turn checking
+    /// off), else nil for a file written by another tool.
+    static func checksumVersion(_ metadata: [String: String]) -> String? {
+        if let version = metadata[formatVersionKey] { return version }
+        if metadata[headerChecksumKey] != nil || metadata[tensorChecksumsKey] != nil { return formatVersion }
+        return metadata[dataChecksumKey] != nil ? "1" : nil
+    }
+
     /// Checks the checksums a file of `format_version` `version` carries (see the type's comment):
     /// the header's first, so that a damaged checksum list is reported as a damaged header.
     /// `layout` lists the tensors in data order.
@@ -186,9 +195,10 @@ extension Checkpoint {
         func invalid(_ kind: ArtifactError.Kind, _ message: String) -> ArtifactError { ArtifactError(kind, path: source, message) }
         func recorded(_ key: String) throws -> [UInt32] {
             let words = metadata[key].map { $0.isEmpty ? [] : $0.split(separator: ",", omittingEmptySubsequences: false) } ?? [""]
-            let values = words.map { $0.count == 8 ? UInt32($0, radix: 16) : nil }
+            // Lowercase only, as written: an uppercase digit would be a changed byte with the same value.
+            let values = words.map { $0.count == 8 && $0.allSatisfy({ "0123456789abcdef".contains($0) }) ? UInt32($0, radix: 16) : nil }
             guard !values.contains(nil) else {
-                throw invalid(.invalidMetadata, "\(key) \(metadata[key].map { "\"\($0)\"" } ?? "is missing"): CRC-32s of 8 hex digits expected")
+                throw invalid(.invalidMetadata, "\(key) \(metadata[key].map { "\"\($0)\"" } ?? "is missing"): CRC-32s of 8 lowercase hex digits expected")
             }
             return values.map { $0! }
         }
