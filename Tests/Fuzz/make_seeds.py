@@ -70,3 +70,13 @@ info = {"step": "12", "epoch": "1", "rng_state": "", "config_digest": "012345678
 write("FuzzSafetensors", "v2.safetensors", safetensors(model, info, 2))
 write("FuzzSafetensors", "v1.safetensors", safetensors(model, info, 1))
 write("FuzzSafetensors", "foreign.safetensors", safetensors(model[:2], {}, None))
+
+# Near misses: an absurd header length, offsets past the end, a shape whose byte count overflows.
+write("FuzzSafetensors", "absurd-length.safetensors", struct.pack("<Q", 1 << 60) + b"{}      ")
+past_end = b'{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}'
+write("FuzzSafetensors", "past-end.safetensors", struct.pack("<Q", len(past_end)) + past_end + bytes(8))
+huge = b'{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}'
+write("FuzzSafetensors", "huge-shape.safetensors", struct.pack("<Q", len(huge)) + huge + bytes(8))
+# IDX headers announcing far more data than the file holds.
+write("FuzzIDX", "huge-images", struct.pack(">IIII", 0x803, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(16))
+write("FuzzIDX", "huge-labels", struct.pack(">II", 0x801, 0xFFFFFFFF) + bytes(16))

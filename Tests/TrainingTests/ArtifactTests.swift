@@ -215,6 +215,10 @@ final class ArtifactTests: XCTestCase {
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2]}}", eight, .invalidHeader, "\"a\""),
             ("{\"__metadata__\": {\"k\": 1}}", [], .invalidHeader, "__metadata__"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", eight, .invalidOffsets, "out of bounds"),
+            ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [-8, 0]}}", eight, .invalidHeader, "integers ≥ 0"),
+            ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 0]}}", eight, .invalidOffsets, "out of bounds"),
+            ("{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 4], \"data_offsets\": [0, 8]}}", eight, .invalidOffsets,
+             "needs too many"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", eight, .invalidOffsets, "needs 12"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}",
              eight, .invalidOffsets, "overlap"),
@@ -223,6 +227,9 @@ final class ArtifactTests: XCTestCase {
             ("{\"a\": {\"dtype\": \"Q4\", \"shape\": [4], \"data_offsets\": [0, 8]}}", eight, .unsupportedDtype, "unknown dtype"),
             ("{\"__metadata__\": {\"format_version\": \"1\", \"data_crc32\": \"xyz\"}}", [], .invalidMetadata, "data_crc32"),
             ("{\"__metadata__\": {\"format_version\": \"2\"}}", [], .invalidMetadata, "header_crc32"),
+            // Found by fuzzing (an empty checksum used to be indexed): a key with no digits after it.
+            ("{\"__metadata__\":{\"format_version\":\"2\",\"header_crc32\":\"\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+             eight, .invalidMetadata, "header_crc32 \"\": 1 CRC-32 of 8 lowercase hex digits expected"),
             ("{\"__metadata__\": {\"format_version\": \"7\"}}", [], .invalidMetadata, "format_version \"7\" is unknown"),
         ]
         for (header, data, kind, fragment) in cases {

@@ -193,12 +193,14 @@ extension Checkpoint {
     private static func verifyChecksums(version: String, metadata: [String: String], bytes: [UInt8], dataStart: Int,
                                         layout: [(name: String, begin: Int, end: Int)], source: String) throws {
         func invalid(_ kind: ArtifactError.Kind, _ message: String) -> ArtifactError { ArtifactError(kind, path: source, message) }
-        func recorded(_ key: String) throws -> [UInt32] {
-            let words = metadata[key].map { $0.isEmpty ? [] : $0.split(separator: ",", omittingEmptySubsequences: false) } ?? [""]
+        /// The `count` CRC-32s recorded under `key`, comma-separated.
+        func recorded(_ key: String, count: Int) throws -> [UInt32] {
+            let words = metadata[key].map { $0.isEmpty ? [] : $0.split(separator: ",", omittingEmptySubsequences: false) } ?? []
             // Lowercase only, as written: an uppercase digit would be a changed byte with the same value.
             let values = words.map { $0.count == 8 && $0.allSatisfy({ "0123456789abcdef".contains($0) }) ? UInt32($0, radix: 16) : nil }
-            guard !values.contains(nil) else {
-                throw invalid(.invalidMetadata, "\(key) \(metadata[key].map { "\"\($0)\"" } ?? "is missing"): CRC-32s of 8 lowercase hex digits expected")
+            guard metadata[key] != nil, values.count == count, !values.contains(nil) else {
+                throw invalid(.invalidMetadata, "\(key) \(metadata[key].map { "\"\($0)\"" } ?? "is missing"): "
+                                                + "\(count) CRC-32\(count == 1 ? "" : "s") of 8 lowercase hex digits expected")
             }
             return values.map { $0! }
         }
@@ -207,8 +209,7 @@ extension Checkpoint {
         }
         switch version {
         case "1":
-            let expected = try recorded(dataChecksumKey)
-            guard expected.count == 1 else { throw invalid(.invalidMetadata, "\(dataChecksumKey) must be one CRC-32") }
+            let expected = try recorded(dataChecksumKey, count: 1)
             let actual = crc(0, bytes.count - dataStart)
             guard actual == expected[0] else {
                 throw invalid(.corrupt, "corrupt checkpoint: CRC-32 of the data section is \(hex(actual)), the header recorded \(hex(expected[0]))")
@@ -218,17 +219,14 @@ extension Checkpoint {
             guard let digits = headerChecksumDigits(header) else {
                 throw invalid(.invalidMetadata, "\(headerChecksumKey) must appear once in the header, as 8 hex digits")
             }
-            let expectedHeader = try recorded(headerChecksumKey)[0]
+            let expectedHeader = try recorded(headerChecksumKey, count: 1)[0]
             header.replaceSubrange(digits, with: Array(hex(0).utf8))
             let actualHeader = Zlib.crc32(header)
             guard actualHeader == expectedHeader else {
                 throw invalid(.corrupt, "corrupt checkpoint header: its CRC-32 is \(hex(actualHeader)), the header recorded \(hex(expectedHeader)) "
                                         + "(the header was changed after it was written)")
             }
-            let expected = try recorded(tensorChecksumsKey)
-            guard expected.count == layout.count else {
-                throw invalid(.invalidMetadata, "\(tensorChecksumsKey) lists \(expected.count) CRC-32s for \(layout.count) tensors")
-            }
+            let expected = try recorded(tensorChecksumsKey, count: layout.count)
             for (t, e) in zip(layout, expected) {
                 let actual = crc(t.begin, t.end)
                 guard actual == e else {
