@@ -112,6 +112,11 @@ final class BadInputJobTests: XCTestCase {
         assertRejected(try train(path, ranks: 3), "ddp: \(path): optimizer.learning_rate: expected a real > 0, found integer -1")
     }
 
+    /// Found before MPI starts, from the command line every rank shares: rank 0 alone reports it.
+    func testUsageErrorUnderMPI() throws {
+        assertRejected(try train(try configFile("valid"), extra: ["--epochs", "3"]), "ddp: unknown option '--epochs' (known: ")
+    }
+
     func testDamagedDataFilesUnderMPI() throws {
         let images = data + "/mnist/train-images-idx3-ubyte"
         let full = try SyntheticData.load(images)
