@@ -12,6 +12,8 @@ public enum DatasetName: String, CaseIterable, Sendable {
     case tinyShakespeare = "tinyshakespeare"
     case tatoebaEngFra = "tatoeba-eng-fra"
     case creditcardFraudSample = "creditcard-fraud-sample"
+    /// Zachary's karate club; its two small files ship with the configs and are named there.
+    case karateClub = "karate-club"
 
     /// Files (each raw or `.gz`) of which a folder must hold at least one to be taken for this
     /// data set, so an empty or unrelated folder of the right name is passed over.
@@ -22,6 +24,7 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .tinyShakespeare: return ["input.txt"]
         case .tatoebaEngFra: return ["eng-fra.txt"]
         case .creditcardFraudSample: return ["creditcard_sample.csv"]
+        case .karateClub: return ["karate_club.edges", "karate_club.labels"]
         }
     }
 
@@ -43,12 +46,14 @@ public enum DatasetName: String, CaseIterable, Sendable {
     }
 }
 
-/// Finds the folder of a named data set. Folders are tried in this order, and the first that
-/// holds one of the data set's marker files wins:
-/// 1. `explicit/NAME` (the config's data directory or `--data-dir`; relative to the current directory),
-/// 2. `$DDP_DATA_DIR/NAME`,
-/// 3. `../shared/data/NAME` relative to the current directory (where a checkout sits next to shared/),
-/// 4. for Fashion-MNIST, `/usr/share/datasets/fashion-mnist` (Debian's `dataset-fashion-mnist`).
+/// Finds the folder of a named data set. A data directory given explicitly (`--data-dir` or
+/// the config's `data.dir`, relative to the current directory) is the only place searched: a
+/// folder the user named that lacks the data is an error naming it, not a silent fall-back to
+/// other data. Otherwise these folders are tried in order, and the first that holds one of the
+/// data set's marker files wins:
+/// 1. `$DDP_DATA_DIR/NAME`,
+/// 2. `../shared/data/NAME` relative to the current directory (where a checkout sits next to shared/),
+/// 3. for Fashion-MNIST, `/usr/share/datasets/fashion-mnist` (Debian's `dataset-fashion-mnist`).
 public enum DataDirectory {
     public static let environmentVariable = "DDP_DATA_DIR"
     public static let systemFashionMNIST = "/usr/share/datasets/fashion-mnist"
@@ -59,16 +64,17 @@ public enum DataDirectory {
         public let origin: String
     }
 
-    /// The folders tried for `dataset`, in order, each once. `environment` nil reads the process
-    /// environment; `currentDirectory` nil asks the process.
-    public static func candidates(for dataset: DatasetName, explicit: String? = nil,
+    /// The folders tried for `dataset`, in order, each once: `explicit/NAME` alone when
+    /// `explicit` is given (`origin` says where it came from), else the defaults. `environment`
+    /// nil reads the process environment; `currentDirectory` nil asks the process.
+    public static func candidates(for dataset: DatasetName, explicit: String? = nil, origin: String = "--data-dir",
                                   environment: [String: String]? = nil, currentDirectory: String? = nil) -> [Candidate] {
         let cwd = currentDirectory ?? DataFile.currentDirectory()
+        if let dir = explicit, !dir.isEmpty {
+            return [Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: origin)]
+        }
         let fromEnvironment = environment.map { $0[environmentVariable] } ?? getenv(environmentVariable).map { String(cString: $0) }
         var list: [Candidate] = []
-        if let dir = explicit, !dir.isEmpty {
-            list.append(Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: "--data-dir / config"))
-        }
         if let dir = fromEnvironment, !dir.isEmpty {
             list.append(Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: environmentVariable))
         }
@@ -76,15 +82,16 @@ public enum DataDirectory {
         if dataset == .fashionMNIST {
             list.append(Candidate(path: systemFashionMNIST, origin: "default, Debian package dataset-fashion-mnist"))
         }
-        // A folder named twice (--data-dir pointing at the default) is tried once.
+        // A folder named twice (DDP_DATA_DIR pointing at the default) is tried once.
         return list.enumerated().filter { i, c in !list[..<i].contains { $0.path == c.path } }.map(\.element)
     }
 
     /// The first candidate folder that holds the data set; `DatasetNotFound` lists them all.
-    public static func resolve(_ dataset: DatasetName, explicit: String? = nil,
+    public static func resolve(_ dataset: DatasetName, explicit: String? = nil, origin: String = "--data-dir",
                                environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> String {
         var attempts: [DatasetNotFound.Attempt] = []
-        for candidate in candidates(for: dataset, explicit: explicit, environment: environment, currentDirectory: currentDirectory) {
+        for candidate in candidates(for: dataset, explicit: explicit, origin: origin, environment: environment,
+                                    currentDirectory: currentDirectory) {
             guard DataFile.isDirectory(candidate.path) else {
                 attempts.append(.init(candidate: candidate, reason: "no such folder"))
                 continue

@@ -10,8 +10,12 @@ public enum DataFile {
     /// The contents of `path`, gunzipped when the file starts with the gzip magic bytes 1f 8b
     /// (whatever its name), so every reader accepts raw and `.gz` files alike.
     public static func read(_ path: String) throws -> [UInt8] {
-        let bytes = try readRaw(path)
-        return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: path) : bytes
+        try decode(readRaw(path), file: path)
+    }
+
+    /// A file's stored bytes as the readers see them: gunzipped when they start with 1f 8b.
+    public static func decode(_ bytes: [UInt8], file: String) throws -> [UInt8] {
+        Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: file) : bytes
     }
 
     /// The bytes of `path` exactly as stored.

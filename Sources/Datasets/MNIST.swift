@@ -1,6 +1,9 @@
 /// MNIST and Fashion-MNIST: the same four IDX files (raw or `.gz`) in one folder, 28x28 grey
 /// images, 10 classes.
 public enum MNIST {
+    /// Images are `side` × `side` pixels.
+    public static let side = 28
+
     public enum Variant: Sendable {
         case digits, fashion
 
@@ -27,6 +30,10 @@ public enum MNIST {
         let imagesPath = try DataFile.locate(names.images, in: directory)
         let labelsPath = try DataFile.locate(names.labels, in: directory)
         let images = try IDX.readImages(imagesPath)
+        guard images.rows == side && images.columns == side else {
+            throw DataError(.badHeader, file: imagesPath, at: "byte 8",
+                            "\(side)x\(side) images expected for \(variant.name), found \(images.rows)x\(images.columns)")
+        }
         let labels = try IDX.readLabels(labelsPath, classCount: 10)
         guard images.count == labels.count else {
             throw DataError(.countMismatch, file: labelsPath, at: "byte 4",

@@ -7,22 +7,29 @@ import TensorCore
 import Training
 
 /// Runs `body` on every rank of the job: under an MPI launcher (mpirun, srun) on this process's
-/// MPI rank; otherwise on `ranks` in-process threads (the single-node debug mode). An error on
-/// any rank ends every rank: MPI_Abort under MPI, the group's abort in-process. With several
-/// ranks and a `stallTimeout`, a stall watchdog aborts the job when a collective does not
-/// complete within that many seconds.
-func runOnRanks(ranks: Int?, stallTimeout: Double? = nil, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
+/// MPI rank; otherwise on `ranks` in-process threads (the single-node debug mode). `setup`
+/// (reading the config and the data, building the model: whatever bad input can fail) runs
+/// first on every rank and must issue no collective; under MPI its failure is reported once and
+/// ends every rank cleanly (see `agreeOnSetup`). An error in `body` on any rank ends every rank:
+/// MPI_Abort under MPI, the group's abort in-process. With several ranks, a stall watchdog
+/// aborts the job when a collective does not complete within `stallTimeout(setup)` seconds
+/// (or `DDP_STALL_TIMEOUT`).
+func runOnRanks<Setup>(ranks: Int?, setup: @escaping @Sendable () throws -> Setup,
+                       stallTimeout: @escaping @Sendable (Setup) -> Double? = { _ in nil },
+                       _ body: @escaping @Sendable (Setup, Communicator) throws -> Void) throws {
     let launch = LaunchEnvironment()
-    let timeout = try stallTimeout.flatMap { try stallTimeoutSetting(configured: $0) }
+    let override = try stallTimeoutOverride()
     if launch.isDistributed {
         if let ranks, ranks != launch.size {
             throw UsageError(description: "--ranks \(ranks) conflicts with the \(launch.size) ranks started by \(launch.launcher!); drop --ranks under mpirun/srun")
         }
         BLAS.threads = launch.blasThreads()
         let comm = MPICommunicator.initialize()
+        let prepared = agreeOnSetup(comm, setup)
+        let timeout = stallTimeoutSetting(configured: stallTimeout(prepared), override: override)
         let watchdog = comm.size > 1 ? timeout.map { comm.startStallWatchdog(timeout: $0) } : nil
         do {
-            try body(comm)
+            try body(prepared, comm)
         } catch {
             let (message, code) = describe(error)
             comm.abort(message, code: code)
@@ -34,31 +41,55 @@ func runOnRanks(ranks: Int?, stallTimeout: Double? = nil, _ body: @escaping @Sen
         let env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_NUM_THREADS"] == nil { BLAS.threads = n > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount }
         let group = InProcessGroup(size: n)
-        let watchdog = n > 1 ? timeout.map { group.startStallWatchdog(timeout: $0) } : nil
-        defer { watchdog?.stop() }
-        try group.run { _, comm in try body(comm) }
+        let watchdog = WatchdogSlot()
+        defer { watchdog.stop() }
+        try group.run { rank, comm in
+            let prepared = try setup()
+            // Every rank reads the same configuration; rank 0 starts the one watchdog of the group.
+            if rank == 0, n > 1, let t = stallTimeoutSetting(configured: stallTimeout(prepared), override: override) {
+                watchdog.set(group.startStallWatchdog(timeout: t))
+            }
+            try body(prepared, comm)
+        }
     }
 }
 
-/// The stall timeout in seconds, nil for none: `DDP_STALL_TIMEOUT` when set, else the
-/// configured value; 0 turns the watchdog off.
-func stallTimeoutSetting(configured: Double, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Double? {
-    var seconds = configured
-    if let text = environment["DDP_STALL_TIMEOUT"] {
-        guard let v = Double(text), v >= 0, v.isFinite else {
-            throw UsageError(description: "DDP_STALL_TIMEOUT: expected seconds ≥ 0 (0: no watchdog), found \"\(text)\"")
-        }
-        seconds = v
+func runOnRanks(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> Void) throws {
+    try runOnRanks(ranks: ranks, setup: {}) { _, comm in try body(comm) }
+}
+
+/// The in-process group's watchdog, started from a rank's thread and stopped by the caller.
+private final class WatchdogSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var watchdog: StallWatchdog?
+    func set(_ w: StallWatchdog) { lock.withLock { watchdog = w } }
+    func stop() { lock.withLock { watchdog?.stop() } }
+}
+
+/// `DDP_STALL_TIMEOUT` in seconds when set (0: no watchdog); a malformed value is a usage error.
+func stallTimeoutOverride(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Double? {
+    guard let text = environment["DDP_STALL_TIMEOUT"] else { return nil }
+    guard let v = Double(text), v >= 0, v.isFinite else {
+        throw UsageError(description: "DDP_STALL_TIMEOUT: expected seconds ≥ 0 (0: no watchdog), found \"\(text)\"")
     }
-    return seconds > 0 ? seconds : nil
+    return v
+}
+
+/// The stall timeout in seconds, nil for none: the environment's override when set, else the
+/// configured value; 0 turns the watchdog off.
+func stallTimeoutSetting(configured: Double?, override: Double?) -> Double? {
+    guard let seconds = override ?? configured, seconds > 0 else { return nil }
+    return seconds
 }
 
 /// The message and exit code for an error: 2 for what the user can fix in the command, the
-/// configuration or the data; 1 for failures at run time.
+/// configuration, the data or the checkpoint they named (corrupt, or of another model); 1 for
+/// failures at run time (including I/O errors while writing artifacts).
 func describe(_ error: Error) -> (String, Int32) {
     switch error {
     case let e as UsageError: return ("usage: \(e)", 2)
     case is ConfigError, is DataError, is DatasetNotFound, is ShapeError: return ("\(error)", 2)
+    case let e as ArtifactError where e.kind != .io: return ("\(error)", 2)
     default: return ("\(error)", 1)
     }
 }
@@ -84,11 +115,13 @@ struct TrainCommand {
 
     func run() throws {
         let path = try options.positionals(["CONFIG"])[0]
-        let config = try JobConfig.load(path: path, overrides: options.all("set"))
+        let overrides = options.all("set")
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir"), out = options.value("out"), resume = options.value("resume")
-        try runOnRanks(ranks: ranks, stallTimeout: config.parallel.stallTimeoutSeconds) { comm in
-            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+        try runOnRanks(ranks: ranks, setup: {
+            try JobFactory.prepare(JobConfig.load(path: path, overrides: overrides), dataDirectory: dataDir)
+        }, stallTimeout: { $0.config.parallel.stallTimeoutSeconds }) { job, comm in
+            let config = job.config, workload = try job.workload(comm: comm)
             let settings = JobFactory.runSettings(config, outputDirectory: out)
             if comm.rank == 0 {
                 try FileManager.default.createDirectory(atPath: settings.outputDirectory, withIntermediateDirectories: true)
@@ -148,12 +181,14 @@ struct EvalCommand {
     init(arguments: [String]) throws { options = try Options(arguments, known: ["set", "data-dir", "checkpoint", "ranks"]) }
 
     func run() throws {
-        let config = try JobConfig.load(path: try options.positionals(["CONFIG"])[0], overrides: options.all("set"))
+        let configPath = try options.positionals(["CONFIG"])[0], overrides = options.all("set")
         guard let path = options.value("checkpoint") else { throw UsageError(description: "ddp eval needs --checkpoint PATH") }
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir")
-        try runOnRanks(ranks: ranks, stallTimeout: config.parallel.stallTimeoutSeconds) { comm in
-            let workload = try JobFactory.makeWorkload(config, comm: comm, dataDirectory: dataDir)
+        try runOnRanks(ranks: ranks, setup: {
+            try JobFactory.prepare(JobConfig.load(path: configPath, overrides: overrides), dataDirectory: dataDir)
+        }, stallTimeout: { $0.config.parallel.stallTimeoutSeconds }) { job, comm in
+            let config = job.config, workload = try job.workload(comm: comm)
             let checkpoint = try Checkpoint(contentsOf: path)
             for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: nil, prefix: n.prefix) }
             guard let e = workload.evaluate() else {

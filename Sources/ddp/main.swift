@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Comm
 
 let usage = """
 usage: ddp <command> [options]
@@ -52,11 +53,11 @@ do {
     case let name?:
         throw UsageError(description: "unknown command '\(name)'")
     }
-} catch let error as UsageError {
-    printError("ddp: \(error)\n\n\(commandUsage)\n")
-    exit(2)
 } catch {
+    // Errors that get here under a launcher come before MPI starts, from the command line,
+    // which is the same on every rank: rank 0 alone reports them.
     let (message, code) = describe(error)
-    printError("ddp: \(message)\n")
+    if LaunchEnvironment().rank != 0 { exit(code) }
+    printError(error is UsageError ? "ddp: \(error)\n\n\(commandUsage)\n" : "ddp: \(message)\n")
     exit(code)
 }

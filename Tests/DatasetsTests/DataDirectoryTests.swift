@@ -19,16 +19,31 @@ final class DataDirectoryTests: XCTestCase {
         return cwd
     }
 
-    func testExplicitThenEnvironmentThenDefault() throws {
+    func testExplicitDirectoryElseEnvironmentThenDefault() throws {
         let root = try makeRoot(), other = try makeRoot(), cwd = try isolatedWorkingDirectory()
         XCTAssertEqual(try DataDirectory.resolve(.mnist, explicit: root, environment: [DataDirectory.environmentVariable: other],
                                                  currentDirectory: cwd), root + "/mnist")
-        XCTAssertEqual(try DataDirectory.resolve(.mnist, explicit: "/nonexistent", environment: [DataDirectory.environmentVariable: other],
-                                                 currentDirectory: cwd), other + "/mnist")
         XCTAssertEqual(try DataDirectory.resolve(.mnist, environment: [DataDirectory.environmentVariable: other],
                                                  currentDirectory: cwd), other + "/mnist")
         XCTAssertThrowsError(try DataDirectory.resolve(.mnist, explicit: "", environment: [DataDirectory.environmentVariable: ""],
                                                        currentDirectory: cwd))
+    }
+
+    /// A directory the user named is the only one searched: lacking the data set, it is an
+    /// error naming it, even when DDP_DATA_DIR holds the data.
+    func testAnExplicitDirectoryWithoutTheDataSetIsAnErrorNamingIt() throws {
+        let root = try makeRoot(), other = try makeRoot(), cwd = try isolatedWorkingDirectory()
+        for (explicit, reason) in [("/nonexistent", "no such folder"), (root, "folder has no data_batch_1.bin[.gz]")] {
+            do {
+                let found = try DataDirectory.resolve(.cifar10, explicit: explicit, origin: "--data-dir",
+                                                      environment: [DataDirectory.environmentVariable: other], currentDirectory: cwd)
+                XCTFail("found \(found) although \(explicit) has no cifar10")
+            } catch let error as DatasetNotFound {
+                XCTAssertEqual(error.attempts.map(\.candidate.path), [explicit + "/cifar10"])
+                XCTAssertTrue(error.description.contains("\(explicit)/cifar10 (--data-dir): \(reason)"), error.description)
+                XCTAssertFalse(error.description.contains(other), error.description)
+            }
+        }
     }
 
     func testRelativeExplicitDirectoryIsTakenFromTheCurrentDirectory() throws {
@@ -50,17 +65,20 @@ final class DataDirectoryTests: XCTestCase {
     func testAFolderNamedTwiceIsTriedOnce() {
         let candidates = DataDirectory.candidates(for: .mnist, explicit: "/w/checkout/../shared/data", environment: [:], currentDirectory: "/w/checkout")
         XCTAssertEqual(candidates.map(\.path), ["/w/checkout/../shared/data/mnist"])
-        XCTAssertEqual(candidates.first?.origin, "--data-dir / config")
+        XCTAssertEqual(candidates.first?.origin, "--data-dir")
+        let twice = DataDirectory.candidates(for: .mnist, environment: [DataDirectory.environmentVariable: "/w/checkout/../shared/data"],
+                                             currentDirectory: "/w/checkout")
+        XCTAssertEqual(twice.map(\.path), ["/w/checkout/../shared/data/mnist"])
     }
 
     func testNotFoundListsEveryFolderAndHowToGetTheData() throws {
         let root = try makeRoot(), cwd = try isolatedWorkingDirectory()
         do {
-            _ = try DataDirectory.resolve(.cifar10, explicit: root, environment: [DataDirectory.environmentVariable: "/env/dir"], currentDirectory: cwd)
+            _ = try DataDirectory.resolve(.cifar10, environment: [DataDirectory.environmentVariable: root], currentDirectory: cwd)
             XCTFail("cifar10 should not be found")
         } catch let error as DatasetNotFound {
             let text = error.description
-            XCTAssertEqual(error.attempts.map(\.candidate.path), [root + "/cifar10", "/env/dir/cifar10", cwd + "/../shared/data/cifar10"])
+            XCTAssertEqual(error.attempts.map(\.candidate.path), [root + "/cifar10", cwd + "/../shared/data/cifar10"])
             for path in error.attempts.map(\.candidate.path) { XCTAssertTrue(text.contains(path), text) }
             XCTAssertTrue(text.contains("folder has no data_batch_1.bin[.gz]"), text)
             XCTAssertTrue(text.contains("no such folder"), text)

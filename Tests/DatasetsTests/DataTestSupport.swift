@@ -9,8 +9,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// The folder of a real data set: `../shared/data` beside the repository, else wherever
 /// `DDP_DATA_DIR` or the defaults point; skips the test when the data set is nowhere.
 func realDataDirectory(_ dataset: DatasetName) throws -> String {
+    if let beside = try? DataDirectory.resolve(dataset, explicit: repositoryRoot + "/../shared/data") { return beside }
     do {
-        return try DataDirectory.resolve(dataset, explicit: repositoryRoot + "/../shared/data")
+        return try DataDirectory.resolve(dataset)
     } catch let error as DatasetNotFound {
         throw XCTSkip("\(error)")
     }

@@ -40,7 +40,7 @@ final class IDXTests: XCTestCase {
         try write(gzip ? Gzip.compress(labels) : labels, to: "\(dir)/\(names.labels)\(suffix)")
     }
 
-    private func tinyImages(_ n: Int, rows: Int = 2, cols: Int = 3) -> [UInt8] {
+    private func tinyImages(_ n: Int, rows: Int = MNIST.side, cols: Int = MNIST.side) -> [UInt8] {
         idxBytes(magic: IDX.imagesMagic, sizes: [UInt32(n), UInt32(rows), UInt32(cols)],
                  payload: (0..<(n * rows * cols)).map { UInt8($0 % 256) })
     }
@@ -51,7 +51,7 @@ final class IDXTests: XCTestCase {
             try writeSplit(dir, images: tinyImages(4), labels: idxBytes(magic: IDX.labelsMagic, sizes: [4], payload: [3, 1, 4, 1]), gzip: gzip)
             let set = try MNIST.load(from: dir, split: .test)
             XCTAssertEqual(set.count, 4)
-            XCTAssertEqual(set.sampleShape, [2, 3, 1])
+            XCTAssertEqual(set.sampleShape, [28, 28, 1])
             XCTAssertEqual(set.labels, [3, 1, 4, 1])
             XCTAssertEqual(Array(set.pixels.prefix(8)), [0, 1, 2, 3, 4, 5, 6, 7])
         }

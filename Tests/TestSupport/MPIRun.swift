@@ -42,6 +42,14 @@ public enum MPIRun {
                   environment: extra).wait(timeout: timeout)
     }
 
+    /// One job of several app contexts (`mpirun -np 1 exe args… : -np 1 exe other args…`) of
+    /// the same executable: the ranks of each context, numbered in order, get that context's arguments.
+    public static func run(apps: [(ranks: Int, arguments: [String])], executable: String, oversubscribe: Bool = false,
+                           environment extra: [String: String] = [:], timeout: Double = 120) throws -> Result {
+        try start(apps.map { App(ranks: $0.ranks, executable: executable, arguments: $0.arguments) }, oversubscribe: oversubscribe,
+                  environment: extra).wait(timeout: timeout)
+    }
+
     /// Starts `mpirun` with `apps` and returns at once; `wait` collects the result.
     public static func start(_ apps: [App], oversubscribe: Bool = false, environment extra: [String: String] = [:]) throws -> RunningProcess {
         var args: [String] = []

@@ -45,7 +45,8 @@ final class ArtifactTests: XCTestCase {
         for (k, v) in c.metadata { XCTAssertEqual(back.metadata[k], v, k) }
         XCTAssertEqual(back.metadata["format"], "pt")
         XCTAssertEqual(back.metadata[Checkpoint.formatVersionKey], Checkpoint.formatVersion)
-        XCTAssertNotNil(back.metadata[Checkpoint.checksumKey])
+        XCTAssertEqual(back.metadata[Checkpoint.tensorChecksumsKey]?.split(separator: ",").count, 4)
+        XCTAssertNotNil(back.metadata[Checkpoint.headerChecksumKey])
     }
 
     /// The exact bytes of a one-tensor file, so any safetensors reader can load it.
@@ -55,11 +56,16 @@ final class ArtifactTests: XCTestCase {
         let bytes = c.encoded()
 
         let data: [UInt8] = [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]  // 1.0f, -2.0f little-endian
-        let crc = String(data.withUnsafeBufferPointer { CZlib.crc32(0, $0.baseAddress, 8) }, radix: 16)
-        var header = "{\"__metadata__\":{\"data_crc32\":\"\(String(repeating: "0", count: 8 - crc.count) + crc)\","
-            + "\"format\":\"pt\",\"format_version\":\"1\",\"step\":\"7\"},"
-            + "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"
-        header += String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
+        func crc(_ bytes: [UInt8]) -> String {
+            let c = String(bytes.withUnsafeBufferPointer { CZlib.crc32(0, $0.baseAddress, UInt32($0.count)) }, radix: 16)
+            return String(repeating: "0", count: 8 - c.count) + c
+        }
+        func header(_ headerCRC: String) -> String {
+            let h = "{\"__metadata__\":{\"format\":\"pt\",\"format_version\":\"2\",\"header_crc32\":\"\(headerCRC)\",\"step\":\"7\","
+                + "\"tensor_crc32\":\"\(crc(data))\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"
+            return h + String(repeating: " ", count: (8 - h.utf8.count % 8) % 8)
+        }
+        let header = header(crc(Array(header("00000000").utf8)))
         let n = header.utf8.count
         XCTAssertEqual(n % 8, 0)
         XCTAssertEqual(Array(bytes[0..<8]), (0..<8).map { UInt8(truncatingIfNeeded: UInt64(n) >> (8 * $0)) })
@@ -209,13 +215,22 @@ final class ArtifactTests: XCTestCase {
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2]}}", eight, .invalidHeader, "\"a\""),
             ("{\"__metadata__\": {\"k\": 1}}", [], .invalidHeader, "__metadata__"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", eight, .invalidOffsets, "out of bounds"),
+            ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [-8, 0]}}", eight, .invalidHeader, "integers ≥ 0"),
+            ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 0]}}", eight, .invalidOffsets, "out of bounds"),
+            ("{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 4], \"data_offsets\": [0, 8]}}", eight, .invalidOffsets,
+             "needs too many"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", eight, .invalidOffsets, "needs 12"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}",
              eight, .invalidOffsets, "overlap"),
             ("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", eight, .invalidOffsets, "belong to no tensor"),
             ("{\"a\": {\"dtype\": \"BF16\", \"shape\": [4], \"data_offsets\": [0, 8]}}", eight, .unsupportedDtype, "BF16"),
             ("{\"a\": {\"dtype\": \"Q4\", \"shape\": [4], \"data_offsets\": [0, 8]}}", eight, .unsupportedDtype, "unknown dtype"),
-            ("{\"__metadata__\": {\"data_crc32\": \"xyz\"}}", [], .invalidMetadata, "data_crc32"),
+            ("{\"__metadata__\": {\"format_version\": \"1\", \"data_crc32\": \"xyz\"}}", [], .invalidMetadata, "data_crc32"),
+            ("{\"__metadata__\": {\"format_version\": \"2\"}}", [], .invalidMetadata, "header_crc32"),
+            // Found by fuzzing (an empty checksum used to be indexed): a key with no digits after it.
+            ("{\"__metadata__\":{\"format_version\":\"2\",\"header_crc32\":\"\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+             eight, .invalidMetadata, "header_crc32 \"\": 1 CRC-32 of 8 lowercase hex digits expected"),
+            ("{\"__metadata__\": {\"format_version\": \"7\"}}", [], .invalidMetadata, "format_version \"7\" is unknown"),
         ]
         for (header, data, kind, fragment) in cases {
             let error = Self.artifactError { _ = try Checkpoint(decoding: Self.safetensors(header: header, data: data), source: "crafted.safetensors") }

@@ -10,6 +10,11 @@ public enum AtomicFile {
     /// Marker in the names of temporary files: `.<name>.tmp.<pid>.<n>`.
     static let temporaryMarker = ".tmp."
 
+    /// Fault injection for the crash-safety tests: a process whose environment sets
+    /// `DDP_TEST_KILL_DURING_WRITE` to a file name kills itself (SIGKILL) after writing half of
+    /// that file's temporary copy, as a crash or `kill -9` mid-write would.
+    static let killDuringWrite = getenv("DDP_TEST_KILL_DURING_WRITE").map { String(cString: $0) }
+
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let (directory, name) = FileIO.split(path)
         let temporary = "\(directory)/.\(name)\(temporaryMarker)\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
@@ -17,7 +22,13 @@ public enum AtomicFile {
         guard fd >= 0 else { throw FileIO.failure("cannot create temporary file \(temporary)", path: path) }
         do {
             defer { close(fd) }
-            try bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: temporary) }
+            try bytes.withUnsafeBytes { all in
+                if name == killDuringWrite {
+                    try FileIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: all[..<(all.count / 2)]), path: temporary)
+                    kill(getpid(), SIGKILL)
+                }
+                try FileIO.writeAll(fd, all, path: temporary)
+            }
             guard fsync(fd) == 0 else { throw FileIO.failure("fsync failed", path: temporary) }
         } catch {
             unlink(temporary)

@@ -1,20 +1,23 @@
-/// The datasets a job can train on.
-public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
-    case fashionMNIST = "fashion-mnist"
-    case mnist
-    case cifar10
-    case tinyShakespeare = "tinyshakespeare"
-    case creditcardFraud = "creditcard-fraud-sample"
-    case karateClub = "karate-club"
+import Datasets
 
+/// The data sets a job can train on: those of `Datasets.DatasetName` with a task (the others
+/// are known to the data layer but no job reads them yet).
+extension DatasetName: ConfigChoice {
     static let kind = "dataset"
+    static let trainable = allCases.filter { !$0.tasks.isEmpty }
+    static var choices: [String] { trainable.map(\.rawValue) }
+    init?(choice: String) {
+        guard let name = DatasetName(rawValue: choice), !name.tasks.isEmpty else { return nil }
+        self = name
+    }
+    var choice: String { rawValue }
 
     /// The per-sample image shape (height, width, channels); nil for text.
     public var imageShape: [Int]? {
         switch self {
-        case .fashionMNIST, .mnist: return [28, 28, 1]
-        case .cifar10: return [32, 32, 3]
-        case .tinyShakespeare, .creditcardFraud, .karateClub: return nil
+        case .fashionMNIST, .mnist: return [MNIST.side, MNIST.side, 1]
+        case .cifar10: return [CIFAR10.side, CIFAR10.side, 3]
+        case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample, .karateClub: return nil
         }
     }
 
@@ -24,9 +27,11 @@ public enum DatasetName: String, CaseIterable, Sendable, ConfigChoice {
     /// The tasks this dataset can feed.
     public var tasks: [TaskKind] {
         switch self {
-        case .creditcardFraud: return [.binaryClassification]
+        case .fashionMNIST, .mnist, .cifar10: return [.classification, .gan]
+        case .tinyShakespeare: return [.languageModel]
+        case .creditcardFraudSample: return [.binaryClassification]
         case .karateClub: return [.nodeClassification]
-        default: return imageShape == nil ? [.languageModel] : [.classification, .gan]
+        case .tatoebaEngFra: return []
         }
     }
 }
@@ -78,7 +83,7 @@ public struct DataSpec: Sendable, Equatable {
             return
         }
         directory = try r.nullable("dir", .nonEmpty)
-        if dataset == .creditcardFraud {
+        if dataset == .creditcardFraudSample {
             tabular = try TabularDataSpec(reading: r)
         } else if dataset.imageShape != nil {
             scale = try r.optional("scale", default: .unit)

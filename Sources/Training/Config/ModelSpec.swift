@@ -1,3 +1,4 @@
+import Datasets
 import TensorCore
 
 /// How a model section describes its network.

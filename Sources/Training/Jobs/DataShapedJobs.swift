@@ -23,9 +23,8 @@ extension JobFactory {
         return (data, train, test, standardizer)
     }
 
-    static func makeTabular(_ config: JobConfig, comm: Communicator, dataDirectory dir: String) throws -> TabularWorkload {
-        let (data, train, test, standardizer) = try loadTabular(config, from: dir)
-        let model = try config.buildBinaryClassifier(features: data.featureCount, source: data.source)
+    static func tabularWorkload(_ config: JobConfig, comm: Communicator, data: TabularDataset, train: [Int], test: [Int],
+                                standardizer: Standardizer?, model: Sequential) -> TabularWorkload {
         let loss = config.loss!
         let trainer = DataParallelTrainer(model: model, loss: loss, metric: config.metrics.first ?? loss.accuracyMetric, comm: comm,
                                           options: config.parallelOptions, optimizer: config.makeOptimizer())
@@ -65,8 +64,8 @@ extension JobFactory {
         return (graph, train, test, NodeClassifier(network: network, features: features))
     }
 
-    static func makeNodeClassification(_ config: JobConfig, comm: Communicator) throws -> NodeClassificationWorkload {
-        let (graph, train, test, model) = try loadGraph(config)
+    static func nodeClassificationWorkload(_ config: JobConfig, comm: Communicator, graph: NodeGraph, train: [Int], test: [Int],
+                                           model: NodeClassifier) -> NodeClassificationWorkload {
         let loss = config.loss!
         let trainer = DataParallelTrainer(model: model, loss: loss, metric: config.metrics.first ?? loss.accuracyMetric, comm: comm,
                                           options: config.parallelOptions, optimizer: config.makeOptimizer())

@@ -7,50 +7,44 @@ import TensorCore
 /// Turns a validated `JobConfig` into a workload on a communicator: loads the data set, builds
 /// the model(s), the optimizer(s) and the data-parallel trainer.
 public enum JobFactory {
-    /// The folder holding `config`'s data set: `--data-dir` (`explicit`), then `data.dir`, then
-    /// `DDP_DATA_DIR` and the defaults.
+    /// The folder holding `config`'s data set: in `--data-dir` (`explicit`) when given, else in
+    /// `data.dir` when set, else in `DDP_DATA_DIR` or the defaults. A directory named by the user
+    /// is the only one searched.
     public static func dataDirectory(_ config: JobConfig, explicit: String?) throws -> String {
-        let name = Datasets.DatasetName(rawValue: config.data.dataset.rawValue)!
-        return try DataDirectory.resolve(name, explicit: explicit ?? config.data.directory)
+        if let explicit { return try DataDirectory.resolve(config.data.dataset, explicit: explicit, origin: "--data-dir") }
+        return try DataDirectory.resolve(config.data.dataset, explicit: config.data.directory, origin: "data.dir of the config")
     }
 
-    /// Ranks first check that they all run the same configuration and model (`ConsistencyCheck`).
+    /// The workload of `config` on `comm`: `prepare` then `PreparedJob.workload(comm:)`.
     public static func makeWorkload(_ config: JobConfig, comm: Communicator, dataDirectory explicit: String? = nil) throws -> Workload {
+        try prepare(config, dataDirectory: explicit).workload(comm: comm)
+    }
+
+    /// Everything of a job that can fail because of the user's input — the data set's folder and
+    /// files, the model shapes — done before any rank talks to another, so every rank can learn
+    /// whether all succeeded before the first collective (the parameter broadcast).
+    public static func prepare(_ config: JobConfig, dataDirectory explicit: String? = nil) throws -> PreparedJob {
         // A graph's files are named in the config itself; the other data sets live in a data folder.
         let dir = config.data.graph == nil ? try dataDirectory(config, explicit: explicit) : ""
-        let t = config.training
         switch config.task {
         case .classification:
             let (train, test) = try loadImages(config, from: dir)
-            let model = try config.buildModel()
-            try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
-            let trainer = DataParallelTrainer(model: model, loss: config.loss!, metric: config.metrics.first ?? config.loss!.accuracyMetric,
-                                              comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
-            return ClassificationWorkload(trainer: trainer, train: train, test: test, scaling: scaling(config),
-                                          microBatch: t.batchSize, evaluationBatch: t.evalBatchSize, seed: config.seed)
+            return PreparedJob(config: config, parts: .classification(train: train, test: test, model: try config.buildModel()))
         case .languageModel:
             let corpus = try TextCorpus(contentsOf: DataFile.join(dir, "input.txt"))
-            let (train, validation) = corpus.split(trainFraction: 1 - (config.data.validationFraction ?? 0.1))
             let model = try config.buildModel(vocabularySize: corpus.vocabulary.count)
-            try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
-            let trainer = DataParallelTrainer(model: model, loss: config.loss ?? .sparseCategoricalCrossentropy(fromLogits: true),
-                                              metric: nil, comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
-            return try LanguageModelWorkload(trainer: trainer, vocabulary: corpus.vocabulary, train: train, validation: validation,
-                                         sequenceLength: config.data.sequenceLength!, microBatch: t.batchSize,
-                                         evaluationBatch: t.evalBatchSize, randomOffsets: config.data.randomOffsets ?? true,
-                                         seed: config.seed)
+            return PreparedJob(config: config, parts: .languageModel(corpus: corpus, model: model))
         case .gan:
             let (train, _) = try loadImages(config, from: dir, test: false)
             let (g, d) = try config.buildGAN()
-            try ConsistencyCheck.verify(config, networks: [(Checkpoint.generatorPrefix, g), (Checkpoint.discriminatorPrefix, d)], comm: comm)
-            let trainer = GANTrainer(generator: g, discriminator: d, latentDimension: config.latentDim!, seed: config.seed,
-                                     comm: comm, options: config.parallelOptions,
-                                     generatorOptimizer: config.makeOptimizer(), discriminatorOptimizer: config.makeOptimizer())
-            return GANWorkload(trainer: trainer, train: train, batchSize: t.batchSize)
+            return PreparedJob(config: config, parts: .gan(train: train, generator: g, discriminator: d))
         case .binaryClassification:
-            return try makeTabular(config, comm: comm, dataDirectory: dir)
+            let (data, train, test, standardizer) = try loadTabular(config, from: dir)
+            let model = try config.buildBinaryClassifier(features: data.featureCount, source: data.source)
+            return PreparedJob(config: config, parts: .tabular(data: data, train: train, test: test, standardizer: standardizer, model: model))
         case .nodeClassification:
-            return try makeNodeClassification(config, comm: comm)
+            let (graph, train, test, model) = try loadGraph(config)
+            return PreparedJob(config: config, parts: .nodes(graph: graph, train: train, test: test, model: model))
         }
     }
 
