@@ -25,6 +25,11 @@ public final class DataParallel {
 
     /// Statistics of the last synchronised step.
     public private(set) var lastStats = Stats()
+    /// Where backward, the wait for communication and each bucket's allreduce are recorded (nil: nowhere).
+    public private(set) var timeline: Timeline?
+    /// This network's index in `timeline` (0 when it has no name).
+    public private(set) var timelineNetwork = 0
+    private var reducerLane = 0
 
     public struct Stats: Sendable {
         /// Sum of the buckets' allreduce durations.
@@ -74,6 +79,14 @@ public final class DataParallel {
 
     deinit { reducer?.stop() }
 
+    /// Records this network's backward phases in `timeline` under `network` ("" for a job's
+    /// only network), with the bucket reductions on the lane of its reducer thread.
+    public func attach(_ timeline: Timeline?, network: String) {
+        self.timeline = timeline
+        timelineNetwork = timeline?.network(network) ?? 0
+        reducerLane = timeline?.lane(network.isEmpty ? "gradient reducer" : "\(network) reducer") ?? 0
+    }
+
     /// Makes every replica start from rank 0's parameters.
     public func broadcastParameters(root: Int = 0) {
         comm.broadcast(parameters.valueBuffer, root: root)
@@ -83,13 +96,18 @@ public final class DataParallel {
     /// but the last micro-batch of gradient accumulation) gradients only accumulate locally.
     public func backward(_ loss: Variable, seed: Tensor? = nil, synchronize: Bool = true) {
         guard synchronize && comm.size > 1 else {
+            timeline?.begin(.backward, network: timelineNetwork)
             loss.backward(seed: seed)
+            timeline?.end()
             if synchronize { lastStats = Stats() }
             return
         }
         let backwardStart = monotonicSeconds()
+        timeline?.begin(.backward, network: timelineNetwork)
         guard let reducer else {
             loss.backward(seed: seed)
+            timeline?.end()
+            timeline?.begin(.wait, network: timelineNetwork)
             var stats = Stats()
             for (i, r) in buckets.enumerated() {
                 let s = monotonicSeconds()
@@ -97,7 +115,9 @@ public final class DataParallel {
                 let e = monotonicSeconds()
                 stats.bucketIntervals.append(BucketInterval(bucket: i, start: s - backwardStart, end: e - backwardStart))
                 stats.allreduceSeconds += e - s
+                timeline?.record(.allreduce, network: timelineNetwork, lane: 0, start: s, end: e, bucket: i, bytes: r.count * 4)
             }
+            timeline?.end()
             stats.exposedSeconds = stats.allreduceSeconds
             lastStats = stats
             return
@@ -112,13 +132,18 @@ public final class DataParallel {
         // Buckets whose parameters took no part in this graph (frozen or unused) go last,
         // still in order, so every rank issues the same collectives.
         while nextToLaunch < buckets.count { launch(nextToLaunch, reducer) }
+        timeline?.end()
+        timeline?.begin(.wait, network: timelineNetwork)
         let waitStart = monotonicSeconds()
         let timings = reducer.waitAll()
         var stats = Stats()
         stats.exposedSeconds = monotonicSeconds() - waitStart
+        timeline?.end()
         for t in timings {
             stats.allreduceSeconds += t.end - t.start
             stats.bucketIntervals.append(BucketInterval(bucket: t.bucket, start: t.start - backwardStart, end: t.end - backwardStart))
+            timeline?.record(.allreduce, network: timelineNetwork, lane: reducerLane, start: t.start, end: t.end,
+                             bucket: t.bucket, bytes: buckets[t.bucket].count * 4)
         }
         lastStats = stats
     }

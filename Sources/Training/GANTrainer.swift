@@ -30,6 +30,14 @@ public final class GANTrainer {
     public let seed: UInt64
     public let options: ParallelOptions
     public var comm: Communicator { generatorParallel.comm }
+    /// Where each step's phases are recorded, per network (nil: nowhere).
+    public var timeline: Timeline? {
+        get { discriminatorParallel.timeline }
+        set {
+            discriminatorParallel.attach(newValue, network: "discriminator")
+            generatorParallel.attach(newValue, network: "generator")
+        }
+    }
     private let bce = Loss.binaryCrossentropy(fromLogits: false)
 
     public struct Result: Sendable {
@@ -75,13 +83,16 @@ public final class GANTrainer {
 
     public func step(real: Tensor) -> Result {
         let start = monotonicSeconds()
+        timeline?.begin(.step)
+        defer { timeline?.end() }
+        let d = discriminatorParallel.timelineNetwork, g = generatorParallel.timelineNetwork
         let b = real.shape[0]
         let t = discriminatorOptimizer.stepCount
         let factorD = options.learningRateFactor(step: t, worldSize: comm.size)
         let factorG = options.learningRateFactor(step: generatorOptimizer.stepCount, worldSize: comm.size)
 
         // 1. Discriminator on real and generated samples.
-        let fake = withoutGradient { generator(Variable(noise(rows: b, step: t, phase: 0))) }.value
+        let fake = timeline.span(.generate, network: g) { withoutGradient { generator(Variable(noise(rows: b, step: t, phase: 0))) }.value }
         let rowSize = real.count / b
         let both = Tensor(uninitialized: [2 * b] + Array(real.shape.dropFirst()))
         both.data.update(from: real.data, count: real.count)
@@ -89,9 +100,9 @@ public final class GANTrainer {
         let labels = Tensor(uninitialized: [2 * b, 1])
         for i in 0..<(2 * b) { labels.data[i] = i < b ? 1 : 0 }
         discriminatorParameters.zeroGrad()
-        let dLoss = bce(discriminator(Variable(both)), labels)
+        let dLoss = timeline.span(.forward, network: d) { bce(discriminator(Variable(both)), labels) }
         discriminatorParallel.backward(dLoss)
-        discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD)
+        timeline.span(.optimizer, network: d) { discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD) }
         let dStats = discriminatorParallel.lastStats
 
         // 2. Generator through the frozen discriminator.
@@ -99,12 +110,12 @@ public final class GANTrainer {
         defer { discriminatorParameters.setTrainable(true) }
         generatorParameters.zeroGrad()
         let ones = Tensor(repeating: 1, shape: [b, 1])
-        let gLoss = bce(discriminator(generator(Variable(noise(rows: b, step: t, phase: 1)))), ones)
+        let gLoss = timeline.span(.forward, network: g) { bce(discriminator(generator(Variable(noise(rows: b, step: t, phase: 1)))), ones) }
         generatorParallel.backward(gLoss)
-        generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG)
+        timeline.span(.optimizer, network: g) { generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG) }
         let gStats = generatorParallel.lastStats
 
-        let sums = comm.allreduceSum([Double(dLoss.value.scalar) * Double(b), Double(gLoss.value.scalar) * Double(b), Double(b)])
+        let sums = timeline.span(.metrics) { comm.allreduceSum([Double(dLoss.value.scalar) * Double(b), Double(gLoss.value.scalar) * Double(b), Double(b)]) }
         return Result(discriminatorLoss: sums[0] / sums[2], generatorLoss: sums[1] / sums[2], samples: Int(sums[2]),
                       seconds: monotonicSeconds() - start,
                       allreduceSeconds: dStats.allreduceSeconds + gStats.allreduceSeconds,

@@ -15,6 +15,10 @@ public final class ClassificationWorkload: Workload {
     public let evaluationBatch: Int
     public let seed: UInt64
     public var comm: Communicator { trainer.comm }
+    public var timeline: Timeline? {
+        get { trainer.timeline }
+        set { trainer.timeline = newValue }
+    }
     public var trainSampleCount: Int { train.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 

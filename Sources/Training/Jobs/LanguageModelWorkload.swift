@@ -20,6 +20,10 @@ public final class LanguageModelWorkload: Workload {
     /// Characters generated for the text sample at each evaluation.
     public var sampleLength = 300
     public var comm: Communicator { trainer.comm }
+    public var timeline: Timeline? {
+        get { trainer.timeline }
+        set { trainer.timeline = newValue }
+    }
     public var trainSampleCount: Int { trainWindows.startCount / sequenceLength }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 

@@ -19,6 +19,8 @@ public protocol Workload: AnyObject {
     func sample(step: Int) -> Sample?
     /// The networks whose parameters and optimizer state a checkpoint holds, each under a prefix.
     var networks: [Network] { get }
+    /// Where the trainer records each step's phases (`ddp train --timeline`); nil: nowhere.
+    var timeline: Timeline? { get set }
 }
 
 /// One trained network of a job.
