@@ -197,9 +197,9 @@ public final class TrainingLoop {
 
     private func writeSample(step: Int) throws {
         guard isRoot else { return }
-        workload.timeline?.begin(.sample)
-        defer { workload.timeline?.end() }
+        let start = monotonicSeconds()
         guard let sample = workload.sample(step: step) else { return }
+        defer { workload.timeline?.record(.sample, lane: 0, start: start, end: monotonicSeconds()) }
         switch sample {
         case .images(let images, let rows, let columns):
             let dir = settings.outputDirectory + "/samples"
