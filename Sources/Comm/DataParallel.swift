@@ -32,6 +32,11 @@ public final class DataParallel {
 
     /// Statistics of the last synchronised step.
     public private(set) var lastStats = Stats()
+    /// Where backward, the wait for communication and each bucket's allreduce are recorded (nil: nowhere).
+    public private(set) var timeline: Timeline?
+    /// This network's index in `timeline` (0 when it has no name).
+    public private(set) var timelineNetwork = 0
+    private var reducerLane = 0
 
     public struct Stats: Sendable {
         /// Sum of the buckets' allreduce durations.
@@ -82,6 +87,14 @@ public final class DataParallel {
 
     deinit { reducer?.stop() }
 
+    /// Records this network's backward phases in `timeline` under `network` ("" for a job's
+    /// only network), with the bucket reductions on the lane of its reducer thread.
+    public func attach(_ timeline: Timeline?, network: String) {
+        self.timeline = timeline
+        timelineNetwork = timeline?.network(network) ?? 0
+        reducerLane = timeline?.lane(network.isEmpty ? "gradient reducer" : "\(network) reducer") ?? 0
+    }
+
     /// Makes every replica start from rank 0's parameters.
     public func broadcastParameters(root: Int = 0) {
         comm.monitor.setPhase("initial parameter broadcast")
@@ -102,15 +115,20 @@ public final class DataParallel {
         pending = nil
         let fault = synchronize ? injectTestFaults() : nil
         guard synchronize && comm.size > 1 else {
+            timeline?.begin(.backward, network: timelineNetwork)
             loss.backward(seed: seed)
             fault?.poison()
+            timeline?.end()
             if synchronize { lastStats = Stats() }
             return
         }
         let backwardStart = monotonicSeconds()
+        timeline?.begin(.backward, network: timelineNetwork)
         guard let reducer else {
             loss.backward(seed: seed)
             fault?.poison()
+            timeline?.end()
+            timeline?.begin(.wait, network: timelineNetwork)
             var stats = Stats()
             for (i, r) in buckets.enumerated() {
                 let s = monotonicSeconds()
@@ -118,7 +136,9 @@ public final class DataParallel {
                 let e = monotonicSeconds()
                 stats.bucketIntervals.append(BucketInterval(bucket: i, start: s - backwardStart, end: e - backwardStart))
                 stats.allreduceSeconds += e - s
+                timeline?.record(.allreduce, network: timelineNetwork, lane: 0, start: s, end: e, bucket: i, bytes: r.count * 4)
             }
+            timeline?.end()
             stats.exposedSeconds = stats.allreduceSeconds
             lastStats = stats
             return
@@ -134,6 +154,7 @@ public final class DataParallel {
         // Buckets whose parameters took no part in this graph (frozen or unused) go last,
         // still in order, so every rank issues the same collectives.
         while nextToLaunch < buckets.count { launch(nextToLaunch, reducer) }
+        timeline?.end()
         pending = backwardStart
     }
 
@@ -142,13 +163,17 @@ public final class DataParallel {
     public func finishGradients() {
         guard let backwardStart = pending, let reducer else { return }
         pending = nil
+        timeline?.begin(.wait, network: timelineNetwork)
         let waitStart = monotonicSeconds()
         let timings = reducer.waitAll()
         var stats = Stats()
         stats.exposedSeconds = monotonicSeconds() - waitStart
+        timeline?.end()
         for t in timings {
             stats.allreduceSeconds += t.end - t.start
             stats.bucketIntervals.append(BucketInterval(bucket: t.bucket, start: t.start - backwardStart, end: t.end - backwardStart))
+            timeline?.record(.allreduce, network: timelineNetwork, lane: reducerLane, start: t.start, end: t.end,
+                             bucket: t.bucket, bytes: buckets[t.bucket].count * 4)
         }
         lastStats = stats
     }

@@ -18,6 +18,11 @@ public final class DataParallelTrainer {
     public let metric: Metric?
     public let options: ParallelOptions
     public var comm: Communicator { parallel.comm }
+    /// Where each step's phases are recorded (nil: nowhere).
+    public var timeline: Timeline? {
+        get { parallel.timeline }
+        set { parallel.attach(newValue, network: "") }
+    }
 
     /// `model` must be built. Its parameters move into flat arenas (last layer first) and rank
     /// 0's values are broadcast, so every replica starts identical whatever its own seed was.
@@ -45,6 +50,8 @@ public final class DataParallelTrainer {
     public func step(_ microBatches: [(inputs: Tensor, targets: Tensor)]) -> StepResult {
         precondition(!microBatches.isEmpty, "step needs at least one micro-batch")
         let start = monotonicSeconds()
+        timeline?.begin(.step)
+        defer { timeline?.end() }
         model.setTraining(true)
         parameters.zeroGrad()
         let total = microBatches.reduce(0) { $0 + $1.inputs.shape[0] }
@@ -52,6 +59,7 @@ public final class DataParallelTrainer {
         var counts: MetricCount? = metric.map { _ in MetricCount() }
         for (i, batch) in microBatches.enumerated() {
             let n = batch.inputs.shape[0]
+            timeline?.begin(.forward)
             let output = model(Variable(batch.inputs))
             // Each micro-batch's mean loss is weighted by its share of the rank's samples, so the
             // accumulated gradient is the gradient of the mean over all of them.
@@ -59,14 +67,17 @@ public final class DataParallelTrainer {
             lossSum += Double(l.value.scalar) * Double(n)
             if let metric { counts! += metric.count(output.value, batch.targets) }
             let weighted = microBatches.count == 1 ? l : l.scaled(by: Float(n) / Float(total))
+            timeline?.end()
             parallel.backward(weighted, synchronize: i == microBatches.count - 1)
         }
-        let (meanLoss, metricTotal, samples) = MetricReduction.combine(comm, lossSum: lossSum, metric: counts, samples: total)
+        let (meanLoss, metricTotal, samples) = timeline.span(.metrics) {
+            MetricReduction.combine(comm, lossSum: lossSum, metric: counts, samples: total)
+        }
         // Loss and gradients are checked after their allreduce, so every rank decides alike; a
         // non-finite step is never applied.
         let nonFinite = meanLoss.isFinite ? parameters.nonFiniteGradient()?.description : "non-finite loss (\(meanLoss))"
         let lr = learningRate
-        if nonFinite == nil { optimizer.step(learningRate: lr) }
+        if nonFinite == nil { timeline.span(.optimizer) { optimizer.step(learningRate: lr) } }
         let stats = parallel.lastStats
         return StepResult(loss: meanLoss, metric: metricTotal, samples: samples, learningRate: lr,
                           seconds: monotonicSeconds() - start, allreduceSeconds: stats.allreduceSeconds,

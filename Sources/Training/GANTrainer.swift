@@ -31,6 +31,14 @@ public final class GANTrainer {
     public let seed: UInt64
     public let options: ParallelOptions
     public var comm: Communicator { generatorParallel.comm }
+    /// Where each step's phases are recorded, per network (nil: nowhere).
+    public var timeline: Timeline? {
+        get { discriminatorParallel.timeline }
+        set {
+            discriminatorParallel.attach(newValue, network: "discriminator")
+            generatorParallel.attach(newValue, network: "generator")
+        }
+    }
     private let bce = Loss.binaryCrossentropy(fromLogits: false)
 
     public struct Result: Sendable {
@@ -81,13 +89,16 @@ public final class GANTrainer {
     /// discriminator, the generator's half of the step is skipped too.
     public func step(real: Tensor) -> Result {
         let start = monotonicSeconds()
+        timeline?.begin(.step)
+        defer { timeline?.end() }
+        let dNet = discriminatorParallel.timelineNetwork, gNet = generatorParallel.timelineNetwork
         let b = real.shape[0]
         let t = discriminatorOptimizer.stepCount
         let factorD = options.learningRateFactor(step: t, worldSize: comm.size)
         let factorG = options.learningRateFactor(step: generatorOptimizer.stepCount, worldSize: comm.size)
 
         // 1. Discriminator on real and generated samples.
-        let fake = withoutGradient { generator(Variable(noise(rows: b, step: t, phase: 0))) }.value
+        let fake = timeline.span(.generate, network: gNet) { withoutGradient { generator(Variable(noise(rows: b, step: t, phase: 0))) }.value }
         let rowSize = real.count / b
         let both = Tensor(uninitialized: [2 * b] + Array(real.shape.dropFirst()))
         both.data.update(from: real.data, count: real.count)
@@ -95,13 +106,13 @@ public final class GANTrainer {
         let labels = Tensor(uninitialized: [2 * b, 1])
         for i in 0..<(2 * b) { labels.data[i] = i < b ? 1 : 0 }
         discriminatorParameters.zeroGrad()
-        let dLoss = bce(discriminator(Variable(both)), labels)
+        let dLoss = timeline.span(.forward, network: dNet) { bce(discriminator(Variable(both)), labels) }
         discriminatorParallel.startBackward(dLoss)
 
         // 2. Generator through the frozen discriminator. G(z) reads neither D's gradients nor
         // its parameters, so it runs while D's gradients are being averaged.
         generatorParameters.zeroGrad()
-        let generated = generator(Variable(noise(rows: b, step: t, phase: 1)))
+        let generated = timeline.span(.forward, network: gNet) { generator(Variable(noise(rows: b, step: t, phase: 1))) }
         discriminatorParallel.finishGradients()
         let dStats = discriminatorParallel.lastStats
         if let bad = discriminatorParameters.nonFiniteGradient(prefix: Checkpoint.discriminatorPrefix) {
@@ -109,19 +120,21 @@ public final class GANTrainer {
                           allreduceSeconds: dStats.allreduceSeconds, exposedCommunicationSeconds: dStats.exposedSeconds,
                           nonFinite: bad.description)
         }
-        discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD)
+        timeline.span(.optimizer, network: dNet) { discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD) }
 
         discriminatorParameters.setTrainable(false)
         defer { discriminatorParameters.setTrainable(true) }
         let ones = Tensor(repeating: 1, shape: [b, 1])
-        let gLoss = bce(discriminator(generated), ones)
+        let gLoss = timeline.span(.forward, network: gNet) { bce(discriminator(generated), ones) }
         generatorParallel.backward(gLoss)
         let gBad = generatorParameters.nonFiniteGradient(prefix: Checkpoint.generatorPrefix)
-        if gBad == nil { generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG) }
+        if gBad == nil {
+            timeline.span(.optimizer, network: gNet) { generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG) }
+        }
         let gStats = generatorParallel.lastStats
 
         comm.monitor.setPhase("losses")
-        let sums = comm.allreduceSum([Double(dLoss.value.scalar) * Double(b), Double(gLoss.value.scalar) * Double(b), Double(b)])
+        let sums = timeline.span(.metrics) { comm.allreduceSum([Double(dLoss.value.scalar) * Double(b), Double(gLoss.value.scalar) * Double(b), Double(b)]) }
         let (d, g) = (sums[0] / sums[2], sums[1] / sums[2])
         // A non-finite loss with finite gradients is reported after the update it did not poison.
         let nonFinite = gBad?.description ?? (d.isFinite && g.isFinite ? nil : "non-finite loss (discriminator \(d), generator \(g))")

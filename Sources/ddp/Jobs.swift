@@ -97,6 +97,7 @@ func describe(_ error: Error) -> (String, Int32) {
 struct TrainCommand {
     static let usage = """
     usage: ddp train CONFIG [--set key.path=value ...] [--data-dir DIR] [--out DIR] [--ranks N] [--resume CHECKPOINT]
+                     [--timeline FILE]
 
     Trains the job described by CONFIG. Under mpirun/srun every rank runs this same command;
     without a launcher, --ranks N runs N in-process ranks (the single-node debug mode, no MPI).
@@ -105,12 +106,15 @@ struct TrainCommand {
       --out DIR              output directory (else output.dir, default runs/<name>)
       --ranks N              in-process ranks when not started by mpirun (default 1)
       --resume CHECKPOINT    continue exactly where CHECKPOINT stopped (same config and ranks)
+      --timeline FILE        write a Chrome trace (Perfetto, chrome://tracing) of every rank's steps:
+                             forward, backward, each bucket's allreduce, the wait for it, the
+                             optimizer update, evaluation and checkpoints
     """
 
     let options: Options
 
     init(arguments: [String]) throws {
-        options = try Options(arguments, known: ["set", "data-dir", "out", "ranks", "resume"])
+        options = try Options(arguments, known: ["set", "data-dir", "out", "ranks", "resume", "timeline"])
     }
 
     func run() throws {
@@ -118,10 +122,13 @@ struct TrainCommand {
         let overrides = options.all("set")
         let ranks = try options.value("ranks").map { _ in try options.positiveInt("ranks", default: 1) }
         let dataDir = options.value("data-dir"), out = options.value("out"), resume = options.value("resume")
+        let timelinePath = options.value("timeline")
         try runOnRanks(ranks: ranks, setup: {
             try JobFactory.prepare(JobConfig.load(path: path, overrides: overrides), dataDirectory: dataDir)
         }, stallTimeout: { $0.config.parallel.stallTimeoutSeconds }) { job, comm in
             let config = job.config, workload = try job.workload(comm: comm)
+            let timeline = timelinePath.map { _ in Timeline.synchronized(comm) }
+            workload.timeline = timeline
             let settings = JobFactory.runSettings(config, outputDirectory: out)
             if comm.rank == 0 {
                 try FileManager.default.createDirectory(atPath: settings.outputDirectory, withIntermediateDirectories: true)
@@ -129,6 +136,7 @@ struct TrainCommand {
                 say("\(config.name): \(config.task.rawValue) on \(config.data.dataset.rawValue), \(comm.size) rank\(comm.size == 1 ? "" : "s") (\(comm.backend)), batch \(config.training.batchSize) per rank, output \(settings.outputDirectory)")
             }
             _ = try TrainingLoop(workload: workload, settings: settings).run(resume: resume)
+            if let timeline, let timelinePath { try writeTimeline(timeline, comm: comm, to: timelinePath) }
         }
     }
 }

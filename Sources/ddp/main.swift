@@ -9,11 +9,11 @@ let usage = """
 usage: ddp <command> [options]
 
 commands:
-  train     train a job: ddp train CONFIG [--set key=value ...] [--data-dir DIR] [--out DIR] [--ranks N] [--resume CKPT]
+  train     train a job: ddp train CONFIG [--set key=value ...] [--data-dir DIR] [--out DIR] [--ranks N] [--resume CKPT] [--timeline FILE]
   summary   model table, parameter count and FLOPs per sample: ddp summary CONFIG
   eval      held-out metrics of a checkpoint: ddp eval CONFIG --checkpoint PATH
   sample    generated images (GAN) or text (language model): ddp sample CONFIG --checkpoint PATH
-  bench     time one training step of the seed CNN against single-thread sgemm
+  bench     time full training steps of the job models (CNN, Transformer, GAN) at the peer-benchmark shapes
   help      this message; `ddp <command> --help` describes a command
 """
 

@@ -63,30 +63,21 @@ final class TransformerLayerTests: XCTestCase {
         XCTAssertEqual(mixed.parameters.map(\.shape), [[6, 2, 3], [6, 2, 3], [6, 2, 5], [2, 5, 7]])
     }
 
-    /// Embedding 5000x64 → encoder block (4 heads, ffDim 128, eps 1e-6) → mean over the sequence
-    /// → Dense 2 softmax: models.md section 2.
-    private func benchmarkEncoder(keyDim: Int) -> Sequential {
-        Sequential([Embedding(5000, 64),
-                    TransformerEncoderBlock(embedDim: 64, numHeads: 4, keyDim: keyDim, ffDim: 128, dropout: 0.1, epsilon: 1e-6),
-                    GlobalAveragePooling1D(),
-                    Dense(2, activation: .softmax)])
-    }
-
     func testBenchmarkEncoderParameterCounts() throws {
-        let model = benchmarkEncoder(keyDim: 16)
+        let model = Sequential.benchTransformer(keyDim: 16)
         XCTAssertEqual(try model.build(inputShape: [128], seed: 1), [2])
         XCTAssertEqual(model.parameterCount, 353_602)
         XCTAssertEqual(model.outputShapes, [[128, 64], [128, 64], [64], [2]])
         XCTAssertTrue(model.summary().contains("transformer_encoder_block (TransformerEncoderBlock)"))
         XCTAssertTrue(model.parameters.contains { $0.name == "transformer_encoder_block/attention/query/kernel" })
 
-        let wide = benchmarkEncoder(keyDim: 64)
+        let wide = Sequential.benchTransformer(keyDim: 64)
         try wide.build(inputShape: [128], seed: 1)
         XCTAssertEqual(wide.parameterCount, 403_330)
     }
 
     func testBenchmarkEncoderTrainsOneStepOnABatch() throws {
-        let model = benchmarkEncoder(keyDim: 16)
+        let model = Sequential.benchTransformer(keyDim: 16)
         try model.build(inputShape: [16], seed: 2)
         let flat = model.flattenParameters()
         var rng = RandomGenerator(seed: 9)

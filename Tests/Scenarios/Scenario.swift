@@ -15,9 +15,11 @@ public enum Scenario: String, CaseIterable, Sendable {
 
     /// Trains for `steps` optimizer steps and returns the final parameters (for the GAN,
     /// generator then discriminator) as flat arrays. With `perRankSeeds` every rank initialises
-    /// its model from a different seed; the initial broadcast must make that irrelevant.
+    /// its model from a different seed; the initial broadcast must make that irrelevant. With a
+    /// `timeline`, the trainer records its steps there.
     public func run(comm: Communicator, perRankBatch b: Int, steps: Int, seed: UInt64 = 42,
-                    perRankSeeds: Bool = false, gradientAccumulation: Int = 1, overlap: Bool = true) throws -> [Float] {
+                    perRankSeeds: Bool = false, gradientAccumulation: Int = 1, overlap: Bool = true,
+                    timeline: Timeline? = nil) throws -> [Float] {
         let modelSeed = perRankSeeds ? seed + UInt64(comm.rank) * 1000 : seed
         var options = ParallelOptions()
         options.overlap = overlap
@@ -36,6 +38,7 @@ public enum Scenario: String, CaseIterable, Sendable {
                 // with one large batch would compare noise.
                 self == .cnn ? Adam($0, learningRate: 0.01) as Optimizer : SGD($0, learningRate: 0.05, momentum: 0.9)
             }
+            trainer.timeline = timeline
             for s in 0..<steps {
                 let micro = b / gradientAccumulation
                 let batches = (0..<gradientAccumulation).map { k in
@@ -53,6 +56,7 @@ public enum Scenario: String, CaseIterable, Sendable {
             let trainer = GANTrainer(generator: g, discriminator: d, latentDimension: 8, seed: seed, comm: comm, options: options,
                                      generatorOptimizer: { Adam($0, learningRate: 2e-3, beta1: 0.5) },
                                      discriminatorOptimizer: { Adam($0, learningRate: 2e-3, beta1: 0.5) })
+            trainer.timeline = timeline
             for s in 0..<steps {
                 let rows = globalRows(step: s, rank: comm.rank, ranks: comm.size, perRankBatch: b, offset: 0, count: b)
                 let real = Tensor(uninitialized: [rows.count, 12])

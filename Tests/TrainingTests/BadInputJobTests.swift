@@ -82,7 +82,7 @@ final class BadInputJobTests: XCTestCase {
         let cases: [(name: String, old: String, new: String, message: String)] = [
             ("unknown-key", "\"shuffle\": true", "\"shufle\": true",
              "training.shufle: unknown key for task \"classification\" (allowed: batch_size, drop_last, epochs, eval_batch_size, "
-             + "gradient_accumulation, log_every_steps, max_steps, shuffle); did you mean \"shuffle\"?"),
+             + "gradient_accumulation, log_every_steps, max_consecutive_skips, max_steps, non_finite, shuffle); did you mean \"shuffle\"?"),
             ("wrong-type", "\"batch_size\": 4", "\"batch_size\": \"4\"", "training.batch_size: expected an integer, found string \"4\""),
             ("negative-lr", "\"learning_rate\": 0.1", "\"learning_rate\": -0.1",
              "optimizer.learning_rate: expected a real > 0, found real -0.1"),

@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Optim
+import TensorCore
 import Training
 import XCTest
 
@@ -98,6 +99,27 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(gan.data.scale, .symmetric)
         XCTAssertEqual(gan.optimizer.beta1, 0.5)
         XCTAssertEqual(gan.training.sampleEverySteps, 2340)
+    }
+
+    /// `ddp bench` builds the seed models from code (`Sequential.seedCNN`, `seedGenerator`,
+    /// `seedDiscriminator`); they must stay the shipped configs' models, down to the initial weights.
+    func testTheBenchmarkSeedModelsAreTheShippedConfigsModels() throws {
+        func same(_ a: Sequential, _ b: Sequential, _ what: String) {
+            XCTAssertEqual(a.layers.map(\.typeName), b.layers.map(\.typeName), what)
+            XCTAssertEqual(a.outputShapes, b.outputShapes, what)
+            XCTAssertEqual(a.parameters.flatMap(\.value.scalars), b.parameters.flatMap(\.value.scalars), "\(what): initial weights")
+        }
+        let cnn = Sequential.seedCNN()
+        try cnn.build(inputShape: [32, 32, 3], seed: 42)
+        same(cnn, try Self.load("cnn_cifar10.json").buildModel(), "CNN")
+
+        let (g, d) = try Self.load("gan_mnist.json").buildGAN()
+        let generator = Sequential.seedGenerator(), discriminator = Sequential.seedDiscriminator()
+        var rng = RandomGenerator(seed: 42)
+        _ = try generator.build(inputShape: [100], rng: &rng)
+        _ = try discriminator.build(inputShape: [784], rng: &rng)
+        same(generator, g, "generator")
+        same(discriminator, d, "discriminator")
     }
 
     func testDefaultsAreFilledIn() throws {

@@ -6,7 +6,7 @@ import Optim
 import TensorCore
 
 /// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`.
-public final class ClassificationWorkload: Workload {
+public final class ClassificationWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
     public let train: ImageDataset
     public let test: ImageDataset
@@ -14,7 +14,6 @@ public final class ClassificationWorkload: Workload {
     public let microBatch: Int
     public let evaluationBatch: Int
     public let seed: UInt64
-    public var comm: Communicator { trainer.comm }
     public var trainSampleCount: Int { train.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 
@@ -29,7 +28,6 @@ public final class ClassificationWorkload: Workload {
         self.seed = seed
     }
 
-    public var networks: [Network] { [trainer.network] }
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
         trainer.trainStep(microBatches(indices, size: microBatch) { batch(train, $0) }, seed: seed, step: step)

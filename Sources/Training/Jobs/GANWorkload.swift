@@ -11,6 +11,10 @@ public final class GANWorkload: Workload {
     public let train: ImageDataset
     public let batchSize: Int
     public var comm: Communicator { trainer.comm }
+    public var timeline: Timeline? {
+        get { trainer.timeline }
+        set { trainer.timeline = newValue }
+    }
     public var trainSampleCount: Int { train.count }
     public var samplesPerStep: Int { batchSize }
 

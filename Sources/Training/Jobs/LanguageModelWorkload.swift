@@ -20,7 +20,7 @@ import TensorCore
 ///   N ranks × b rows train like one rank × N·b. The carried state goes into checkpoints.
 ///   Validation reads `evaluationBatch` streams of the validation split the same way, so each
 ///   character is predicted from all the text before it in its stream.
-public final class LanguageModelWorkload: Workload {
+public final class LanguageModelWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
     public let vocabulary: CharacterVocabulary
     public let trainWindows: TokenWindows
@@ -36,7 +36,6 @@ public final class LanguageModelWorkload: Workload {
     public let trainStreams: TextStreams?
     /// Characters generated for the text sample at each evaluation.
     public var sampleLength = 300
-    public var comm: Communicator { trainer.comm }
     public var trainSampleCount: Int {
         trainStreams.map { $0.count * $0.chunksPerStream } ?? trainWindows.startCount / sequenceLength
     }
@@ -67,7 +66,6 @@ public final class LanguageModelWorkload: Workload {
         trainStreams = t
     }
 
-    public var networks: [Network] { [trainer.network] }
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
         guard let streams = trainStreams else {

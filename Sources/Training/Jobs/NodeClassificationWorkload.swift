@@ -8,7 +8,7 @@ import TensorCore
 /// whole graph and takes the loss on its own nodes only (`NodeClassifier`), and the averaged
 /// gradients are those of the mean loss over all the step's nodes, so N ranks × b nodes train
 /// like one rank × N·b. The unlabelled nodes are the test set.
-public final class NodeClassificationWorkload: Workload {
+public final class NodeClassificationWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
     public let graph: NodeGraph
     public let trainNodes: [Int]
@@ -16,10 +16,8 @@ public final class NodeClassificationWorkload: Workload {
     public let microBatch: Int
     public let evaluationBatch: Int
     public let seed: UInt64
-    public var comm: Communicator { trainer.comm }
     public var trainSampleCount: Int { trainNodes.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
-    public var networks: [Network] { [trainer.network] }
 
     public init(trainer: DataParallelTrainer, graph: NodeGraph, trainNodes: [Int], testNodes: [Int], microBatch: Int,
                 evaluationBatch: Int, seed: UInt64) {

@@ -7,7 +7,7 @@ import TensorCore
 /// Binary classification of CSV rows (the fraud MLP): batches of feature rows and 0/1 labels.
 /// Evaluation reports accuracy, precision and recall from confusion counts summed across ranks,
 /// and the ROC AUC computed exactly from every test score, gathered from all ranks.
-public final class TabularWorkload: Workload {
+public final class TabularWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
     /// All rows, already standardised.
     public let data: TabularDataset
@@ -20,10 +20,8 @@ public final class TabularWorkload: Workload {
     public let microBatch: Int
     public let evaluationBatch: Int
     public let seed: UInt64
-    public var comm: Communicator { trainer.comm }
     public var trainSampleCount: Int { trainRows.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
-    public var networks: [Network] { [trainer.network] }
 
     public init(trainer: DataParallelTrainer, data: TabularDataset, trainRows: [Int], testRows: [Int], standardizer: Standardizer?,
                 threshold: Float, microBatch: Int, evaluationBatch: Int, seed: UInt64) {

@@ -131,7 +131,7 @@ public final class TrainingLoop {
             }
             let epochDone = step % perEpoch == 0 || step == total
             if epochDone {
-                evaluation = workload.evaluate()
+                evaluation = workload.timeline.span(.evaluation) { workload.evaluate() }
                 var metrics = running.metrics
                 if let e = evaluation {
                     metrics.append(("val_loss", e.loss))
@@ -143,7 +143,7 @@ public final class TrainingLoop {
                 if settings.checkpointEverySteps == nil || step == total { try saveCheckpoint(step: step, epoch: epoch + 1) }
             }
         }
-        if evaluation == nil && resume != nil { evaluation = workload.evaluate() }
+        if evaluation == nil && resume != nil { evaluation = workload.timeline.span(.evaluation) { workload.evaluate() } }
         let wall = monotonicSeconds() - start
         if isRoot {
             try curves.write(to: settings.outputDirectory)
@@ -238,6 +238,8 @@ public final class TrainingLoop {
             lastCheckpoint = settings.outputDirectory + "/checkpoints/" + CheckpointDirectory.fileName(step: step)
             return
         }
+        workload.timeline?.begin(.checkpoint)
+        defer { workload.timeline?.end() }
         var checkpoint = Checkpoint(metadata: CheckpointInfo(step: step, epoch: epoch, configDigest: settings.configDigest,
                                                              modelName: settings.name).metadata)
         for n in workload.networks { try checkpoint.add(n.parameters, optimizer: n.optimizer, prefix: n.prefix) }
@@ -246,7 +248,10 @@ public final class TrainingLoop {
     }
 
     private func writeSample(step: Int) throws {
-        guard isRoot, let sample = workload.sample(step: step) else { return }
+        guard isRoot else { return }
+        let start = monotonicSeconds()
+        guard let sample = workload.sample(step: step) else { return }
+        defer { workload.timeline?.record(.sample, lane: 0, start: start, end: monotonicSeconds()) }
         switch sample {
         case .images(let images, let rows, let columns):
             let dir = settings.outputDirectory + "/samples"

@@ -19,6 +19,8 @@ public protocol Workload: AnyObject {
     func sample(step: Int) -> Sample?
     /// The networks whose parameters and optimizer state a checkpoint holds, each under a prefix.
     var networks: [Network] { get }
+    /// Where the trainer records each step's phases (`ddp train --timeline`); nil: nowhere.
+    var timeline: Timeline? { get set }
     /// Names and shapes of the tensors besides the networks' that a checkpoint holds so that a
     /// resumed run continues exactly (a stateful model's carried state); empty for most jobs.
     var carriedStateShapes: [(name: String, shape: [Int])] { get }
@@ -28,6 +30,20 @@ public protocol Workload: AnyObject {
     /// Puts back the state rank 0 read from a checkpoint (nil on the other ranks, empty when the
     /// checkpoint holds none). Every rank calls it.
     func restoreCarriedState(_ tensors: [String: Tensor]?)
+}
+
+/// A workload of one supervised trainer: its communicator, timeline and network are the trainer's.
+public protocol SingleNetworkWorkload: Workload {
+    var trainer: DataParallelTrainer { get }
+}
+
+extension SingleNetworkWorkload {
+    public var comm: Communicator { trainer.comm }
+    public var timeline: Timeline? {
+        get { trainer.timeline }
+        set { trainer.timeline = newValue }
+    }
+    public var networks: [Network] { [trainer.network] }
 }
 
 extension Workload {
