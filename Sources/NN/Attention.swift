@@ -69,25 +69,25 @@ public final class MultiHeadAttention: Layer {
             throw shapeError(error.description)
         }
         let out = outputShape ?? queryShape[1]
-        (queryKernel, queryBias) = projection("query", inputs: queryShape[1], headDim: keyDim, rng: &rng)
-        (keyKernel, keyBias) = projection("key", inputs: keyShape[1], headDim: keyDim, rng: &rng)
-        (valueKernel, valueBias) = projection("value", inputs: valueShape[1], headDim: valueDim, rng: &rng)
-        outputKernel = kernel([numHeads, valueDim, out], matrix: [numHeads * valueDim, out], "output", rng: &rng)
-        outputBias = useBias ? Initializer.zeros.makeParameter([out], name: "\(name)/output/bias", rng: &rng) : nil
+        (queryKernel, queryBias) = try projection("query", inputs: queryShape[1], headDim: keyDim, rng: &rng)
+        (keyKernel, keyBias) = try projection("key", inputs: keyShape[1], headDim: keyDim, rng: &rng)
+        (valueKernel, valueBias) = try projection("value", inputs: valueShape[1], headDim: valueDim, rng: &rng)
+        outputKernel = try kernel([numHeads, valueDim, out], matrix: [numHeads * valueDim, out], "output", rng: &rng)
+        outputBias = useBias ? try Initializer.zeros.makeParameter([out], name: "\(name)/output/bias", rng: &rng) : nil
         return [queryShape[0], out]
     }
 
     /// An input projection's kernel [d, H, headDim] and bias [H, headDim].
     private func projection(_ part: String, inputs d: Int, headDim: Int,
-                            rng: inout RandomGenerator) -> (Variable, Variable?) {
-        let k = kernel([d, numHeads, headDim], matrix: [d, numHeads * headDim], part, rng: &rng)
-        let b = useBias ? Initializer.zeros.makeParameter([numHeads, headDim], name: "\(name)/\(part)/bias", rng: &rng) : nil
+                            rng: inout RandomGenerator) throws -> (Variable, Variable?) {
+        let k = try kernel([d, numHeads, headDim], matrix: [d, numHeads * headDim], part, rng: &rng)
+        let b = useBias ? try Initializer.zeros.makeParameter([numHeads, headDim], name: "\(name)/\(part)/bias", rng: &rng) : nil
         return (k, b)
     }
 
     /// A kernel of Keras' `shape`, initialised as the `matrix` it is used as (for its fans).
-    private func kernel(_ shape: [Int], matrix: [Int], _ part: String, rng: inout RandomGenerator) -> Variable {
-        let m = kernelInitializer.makeParameter(matrix, name: "", rng: &rng)
+    private func kernel(_ shape: [Int], matrix: [Int], _ part: String, rng: inout RandomGenerator) throws -> Variable {
+        let m = try kernelInitializer.makeParameter(matrix, name: "", rng: &rng)
         return Variable(m.value.reshaped(shape), requiresGrad: true, name: "\(name)/\(part)/kernel")
     }
 

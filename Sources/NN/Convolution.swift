@@ -42,8 +42,8 @@ public class ConvolutionLayer: Layer {
                 ? try ShapeRules.conv2d(input: inputShape, kernel: kernelShape, strides: strides, padding: padding)
                 : try ShapeRules.conv1d(input: inputShape, kernel: kernelShape, stride: strides[0], padding: padding)
         }
-        kernel = kernelInitializer.makeParameter(kernelShape, name: "\(name)/kernel", rng: &rng)
-        bias = useBias ? Initializer.zeros.makeParameter([filters], name: "\(name)/bias", rng: &rng) : nil
+        kernel = try kernelInitializer.makeParameter(kernelShape, name: "\(name)/kernel", rng: &rng)
+        bias = useBias ? try Initializer.zeros.makeParameter([filters], name: "\(name)/bias", rng: &rng) : nil
         return g.outputShape(channels: filters)
     }
 

@@ -26,8 +26,8 @@ public final class Dense: Layer {
             throw shapeError("input \(shapeString(inputShape)) has no feature axis")
         }
         guard units > 0 else { throw shapeError("units must be positive, got \(units)") }
-        kernel = kernelInitializer.makeParameter([inFeatures, units], name: "\(name)/kernel", rng: &rng)
-        bias = useBias ? Initializer.zeros.makeParameter([units], name: "\(name)/bias", rng: &rng) : nil
+        kernel = try kernelInitializer.makeParameter([inFeatures, units], name: "\(name)/kernel", rng: &rng)
+        bias = useBias ? try Initializer.zeros.makeParameter([units], name: "\(name)/bias", rng: &rng) : nil
         return Array(inputShape.dropLast()) + [units]
     }
 

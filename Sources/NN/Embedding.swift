@@ -23,7 +23,7 @@ public final class Embedding: Layer {
         guard inputDim > 0, outputDim > 0 else {
             throw shapeError("vocabulary size \(inputDim) and dimension \(outputDim) must be positive")
         }
-        embeddings = embeddingsInitializer.makeParameter([inputDim, outputDim], name: "\(name)/embeddings", rng: &rng)
+        embeddings = try embeddingsInitializer.makeParameter([inputDim, outputDim], name: "\(name)/embeddings", rng: &rng)
         return inputShape + [outputDim]
     }
 
@@ -55,7 +55,7 @@ public final class PositionEmbedding: Layer {
         guard inputShape[0] <= sequenceLength else {
             throw shapeError("input length \(inputShape[0]) exceeds the sequence length \(sequenceLength)")
         }
-        embeddings = initializer.makeParameter([sequenceLength, dim], name: "\(name)/embeddings", rng: &rng)
+        embeddings = try initializer.makeParameter([sequenceLength, dim], name: "\(name)/embeddings", rng: &rng)
         return inputShape
     }
 

@@ -35,8 +35,8 @@ public final class GraphConv: Layer {
         if let a = adjacency, a.shape != [inputShape[0], inputShape[0]] {
             throw shapeError("adjacency \(shapeString(a.shape)) should be [\(inputShape[0]), \(inputShape[0])] for \(inputShape[0]) nodes")
         }
-        kernel = Initializer.glorotUniform.makeParameter([inputShape[1], units], name: "\(name)/kernel", rng: &rng)
-        bias = useBias ? Initializer.zeros.makeParameter([units], name: "\(name)/bias", rng: &rng) : nil
+        kernel = try Initializer.glorotUniform.makeParameter([inputShape[1], units], name: "\(name)/kernel", rng: &rng)
+        bias = useBias ? try Initializer.zeros.makeParameter([units], name: "\(name)/bias", rng: &rng) : nil
         return [inputShape[0], units]
     }
 

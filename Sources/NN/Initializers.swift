@@ -1,3 +1,4 @@
+import Foundation
 import Autograd
 import TensorCore
 
@@ -41,9 +42,24 @@ public enum Initializer: Sendable, Equatable {
     }
 
     /// A new trainable parameter of `shape` initialised by this initialiser.
-    public func makeParameter(_ shape: [Int], name: String, rng: inout RandomGenerator) -> Variable {
+    public func makeParameter(_ shape: [Int], name: String, rng: inout RandomGenerator) throws -> Variable {
+        try Initializer.checkFitsInMemory(shape, name: name)
         let t = Tensor(uninitialized: shape)
         fill(t, rng: &rng)
         return Variable(t, requiresGrad: true, name: name)
+    }
+
+    /// Refuses, before allocating it, a parameter that cannot fit in this machine's memory (a
+    /// typo such as `"units": 1000000000000` would otherwise end in an allocation failure).
+    static func checkFitsInMemory(_ shape: [Int], name: String) throws {
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            count = overflow ? .max : product
+        }
+        let memory = Int(ProcessInfo.processInfo.physicalMemory)
+        guard count > memory / 4 else { return }
+        let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+        throw ShapeError(name, "a parameter of shape \(shapeString(shape)) needs \(count == .max ? "more than 2^63 values" : gib(Double(count) * 4)), more than this machine's memory (\(gib(Double(memory))))")
     }
 }

@@ -18,8 +18,8 @@ public final class LayerNormalization: Layer {
         guard let n = inputShape.last, n > 0 else {
             throw shapeError("input \(shapeString(inputShape)) has no feature axis to normalise")
         }
-        gamma = Initializer.ones.makeParameter([n], name: "\(name)/gamma", rng: &rng)
-        beta = Initializer.zeros.makeParameter([n], name: "\(name)/beta", rng: &rng)
+        gamma = try Initializer.ones.makeParameter([n], name: "\(name)/gamma", rng: &rng)
+        beta = try Initializer.zeros.makeParameter([n], name: "\(name)/beta", rng: &rng)
         return inputShape
     }
 

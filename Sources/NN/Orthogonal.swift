@@ -40,7 +40,8 @@ extension Initializer {
 
     /// A new trainable parameter with an orthogonal initial value.
     public static func makeOrthogonalParameter(_ shape: [Int], name: String, gain: Float = 1,
-                                               rng: inout RandomGenerator) -> Variable {
+                                               rng: inout RandomGenerator) throws -> Variable {
+        try checkFitsInMemory(shape, name: name)
         let t = Tensor(uninitialized: shape)
         fillOrthogonal(t, gain: gain, rng: &rng)
         return Variable(t, requiresGrad: true, name: name)

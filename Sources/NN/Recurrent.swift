@@ -36,8 +36,8 @@ public final class LSTM: Layer {
             throw shapeError("input \(shapeString(inputShape)) should be [time, features] per sample")
         }
         guard units > 0 else { throw shapeError("units must be positive, got \(units)") }
-        kernel = Initializer.glorotUniform.makeParameter([inputShape[1], 4 * units], name: "\(name)/kernel", rng: &rng)
-        recurrentKernel = Initializer.makeOrthogonalParameter([units, 4 * units], name: "\(name)/recurrent_kernel", rng: &rng)
+        kernel = try Initializer.glorotUniform.makeParameter([inputShape[1], 4 * units], name: "\(name)/kernel", rng: &rng)
+        recurrentKernel = try Initializer.makeOrthogonalParameter([units, 4 * units], name: "\(name)/recurrent_kernel", rng: &rng)
         if useBias {
             let b = Tensor(zeros: [4 * units])
             (b.data + units).update(repeating: 1, count: units)

@@ -99,16 +99,19 @@ final class RecurrentAndGraphTests: XCTestCase {
         XCTAssertEqual(seq(Variable(lstmInputs().x)).shape, [batch, steps, units])
     }
 
+    /// Time steps `range` of a [batch, time, features] tensor.
+    func timeSlice(_ x: Tensor, _ range: Range<Int>) -> Tensor {
+        let c = Tensor(uninitialized: [batch, range.count, features])
+        for b in 0..<batch { for (k, t) in range.enumerated() { for f in 0..<features { c[b, k, f] = x[b, t, f] } } }
+        return c
+    }
+
     func testChunkedSequenceWithCarriedStateMatchesWholeSequence() throws {
         let lstm = LSTM(units, returnSequences: true)
         var rng = RandomGenerator(seed: 9)
         _ = try lstm.build(inputShape: [6, features], rng: &rng)
         let x = GradCheck.random([batch, 6, features], seed: 11)
-        func chunk(_ range: Range<Int>) -> Tensor {
-            let c = Tensor(uninitialized: [batch, range.count, features])
-            for b in 0..<batch { for (k, t) in range.enumerated() { for f in 0..<features { c[b, k, f] = x[b, t, f] } } }
-            return c
-        }
+        func chunk(_ range: Range<Int>) -> Tensor { timeSlice(x, range) }
         let whole = lstm.forward(Variable(x), initialState: nil)
         let first = lstm.forward(Variable(chunk(0..<4)), initialState: nil)
         let second = lstm.forward(Variable(chunk(4..<6)),
@@ -129,11 +132,7 @@ final class RecurrentAndGraphTests: XCTestCase {
         _ = try plain.build(inputShape: [6, features], rng: &rng1)
         _ = try stateful.build(inputShape: [6, features], rng: &rng2)
         let x = GradCheck.random([batch, 6, features], seed: 11)
-        func chunk(_ range: Range<Int>) -> Tensor {
-            let c = Tensor(uninitialized: [batch, range.count, features])
-            for b in 0..<batch { for (k, t) in range.enumerated() { for f in 0..<features { c[b, k, f] = x[b, t, f] } } }
-            return c
-        }
+        func chunk(_ range: Range<Int>) -> Tensor { timeSlice(x, range) }
         let whole = plain(Variable(x)).value
         _ = stateful(Variable(chunk(0..<4)))
         let second = stateful(Variable(chunk(4..<6))).value

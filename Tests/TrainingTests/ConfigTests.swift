@@ -374,6 +374,16 @@ final class ConfigTests: XCTestCase {
 
     // MARK: - Building
 
+    /// A layer too large for the machine is refused before anything is allocated.
+    func testLayerTooLargeForMemoryNamesTheLayer() throws {
+        let huge = try JobConfig.parse(Self.minimal, source: "configs/t.json", overrides: ["model.layers[4].units=1000000000000"])
+        XCTAssertThrowsError(try huge.buildModel()) { e in
+            XCTAssertTrue(e is ConfigError, "\(e)")
+            XCTAssertTrue("\(e)".hasPrefix("configs/t.json: model.layers[4] (Dense): does not fit its input shape"), "\(e)")
+            XCTAssertTrue("\(e)".contains("more than this machine's memory"), "\(e)")
+        }
+    }
+
     func testShapeThatDoesNotFitNamesTheLayer() throws {
         let spec = SequentialSpec(inputShape: [3, 3, 1],
                                   layers: [.conv2D(filters: 2, kernelSize: WindowSize(5), strides: WindowSize(1), padding: .valid,
