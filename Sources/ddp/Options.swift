@@ -57,6 +57,13 @@ struct Options {
         return v
     }
 
+    /// A positive real option, or nil when absent.
+    func positiveReal(_ name: String) throws -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let v = Double(text), v > 0, v.isFinite else { throw UsageError(description: "--\(name) needs a positive number, got '\(text)'") }
+        return v
+    }
+
     /// Exactly `count` positional arguments, named in the error.
     func positionals(_ names: [String]) throws -> [String] {
         guard positional.count == names.count else {

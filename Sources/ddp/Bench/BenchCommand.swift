@@ -44,6 +44,7 @@ struct Bench {
       --steps S        timed steps (default 30)     --warmup W   untimed steps first (default 5)
       --ranks N        in-process ranks when not started by mpirun (default 1)
       --timeline FILE  Chrome trace (Perfetto) of every step's phases on every rank
+      --bucket-mb X    gradient bucket size in MiB, first bucket included (default 1, then 25)
       --breakdown      with the CNN: also time each layer's forward and backward alone (rank 0)
     """
 
@@ -51,9 +52,11 @@ struct Bench {
     let threads: Int, batch: Int?, steps: Int, warmup: Int, ranks: Int?
     let timelinePath: String?
     let breakdown: Bool
+    /// The trainers' bucket sizes (`--bucket-mb`); the defaults otherwise.
+    let parallel: ParallelOptions
 
     init(arguments: [String]) throws {
-        let o = try Options(arguments, known: ["model", "threads", "batch", "steps", "warmup", "ranks", "timeline"],
+        let o = try Options(arguments, known: ["model", "threads", "batch", "steps", "warmup", "ranks", "timeline", "bucket-mb"],
                             flags: ["breakdown"])
         _ = try o.positionals([])
         switch o.value("model") ?? "all" {
@@ -71,6 +74,12 @@ struct Bench {
         ranks = try o.value("ranks").map { _ in try o.positiveInt("ranks", default: 1) }
         timelinePath = o.value("timeline")
         breakdown = o.flag("breakdown")
+        var parallel = ParallelOptions()
+        if let mb = try o.positiveReal("bucket-mb") {
+            parallel.bucketBytes = max(4, Int(mb * 1_048_576))
+            parallel.firstBucketBytes = parallel.bucketBytes
+        }
+        self.parallel = parallel
     }
 
     func run() throws {
@@ -113,7 +122,7 @@ struct Bench {
         SystemStats.resetPeakRSS()
         comm.barrier()
         let b = batch ?? model.defaultBatch
-        let job = try BenchJob.make(model, batch: b, comm: comm)
+        let job = try BenchJob.make(model, batch: b, comm: comm, options: parallel)
         job.attach(timeline)
         defer { job.attach(nil) }
         timeline?.begin(.benchmark, network: timeline?.network(model.rawValue) ?? 0)

@@ -52,7 +52,7 @@ struct BenchJob {
     let step: () -> Void
     let attach: (Timeline?) -> Void
 
-    static func make(_ model: BenchModel, batch b: Int, comm: Communicator) throws -> BenchJob {
+    static func make(_ model: BenchModel, batch b: Int, comm: Communicator, options: ParallelOptions = ParallelOptions()) throws -> BenchJob {
         var rng = RandomGenerator(seed: 42, stream: [0x6265_6E63, UInt64(comm.rank)])
         switch model {
         case .cnn, .transformer, .transformerK64:
@@ -74,7 +74,7 @@ struct BenchJob {
                 for i in 0..<b { y.data[i] = Float(rng.next() % 2) }
                 loss = .sparseCategoricalCrossentropy(fromLogits: false)
             }
-            let trainer = DataParallelTrainer(model: net, loss: loss, metric: loss.accuracyMetric, comm: comm) {
+            let trainer = DataParallelTrainer(model: net, loss: loss, metric: loss.accuracyMetric, comm: comm, options: options) {
                 Adam($0, learningRate: 1e-3)
             }
             return BenchJob(model: model, parameters: net.parameterCount,
@@ -88,7 +88,7 @@ struct BenchJob {
             _ = try d.build(inputShape: [784], rng: &weights)
             let macs = [g.forwardMultiplyAdds(), d.forwardMultiplyAdds()]
             try check(model, parameters: g.parameterCount + d.parameterCount, multiplyAdds: macs)
-            let trainer = GANTrainer(generator: g, discriminator: d, latentDimension: 100, seed: 42, comm: comm,
+            let trainer = GANTrainer(generator: g, discriminator: d, latentDimension: 100, seed: 42, comm: comm, options: options,
                                      generatorOptimizer: { Adam($0, learningRate: 2e-4, beta1: 0.5) },
                                      discriminatorOptimizer: { Adam($0, learningRate: 2e-4, beta1: 0.5) })
             // models.md: "real" images are a fixed batch of tanh(N(0, 1)) vectors.
