@@ -27,7 +27,12 @@ import Training
 ///   so a figure taken on a busy machine can be recognised;
 /// - `peak_rss_mib`: the largest VmHWM over ranks, reset before each model (and the buffer pool
 ///   emptied), so each model reports its own peak; `pool_allocations_after_warmup`: fresh
-///   buffer-pool allocations during the timed steps (0 in an allocation-free steady state).
+///   buffer-pool allocations during the timed steps (0 in an allocation-free steady state);
+/// - `memory_need_mib`: the analytic need of a process (16 bytes a parameter for values,
+///   gradients and Adam's moments, plus the buffer pool's footprint of activations and
+///   workspaces), and `rss_growth_over_need`: how much the peak RSS grew from before the model was
+///   built, over that need. Freed memory stays in the process, so measure it one model per run
+///   (`--model X`).
 struct Bench {
     static let usage = """
     usage: ddp bench [--model cnn|transformer|transformer-k64|gan|all] [--threads N] [--batch B] [--steps S]
@@ -120,6 +125,7 @@ struct Bench {
         comm.barrier()
         BufferPool.shared.trim()
         SystemStats.resetPeakRSS()
+        let baseRSS = SystemStats.rssMiB()
         comm.barrier()
         let b = batch ?? model.defaultBatch
         let job = try BenchJob.make(model, batch: b, comm: comm, options: parallel)
@@ -159,7 +165,8 @@ struct Bench {
         let busy = SystemStats.machineBusySeconds() - busyStart
         let growth = BufferPool.shared.allocationCount - poolBase
         let figures = RankFigures(stepMs: samples.wall, cpuMs: samples.cpu, peakRSSMiB: SystemStats.peakRSSMiB(),
-                                  poolGrowth: Double(growth), pid: Double(getpid()),
+                                  poolGrowth: Double(growth), pid: Double(getpid()), baseRSSMiB: baseRSS,
+                                  poolMiB: Double(BufferPool.shared.bytesInUse + BufferPool.shared.bytesCached) / 1_048_576,
                                   windowSeconds: (windowEnd.wall - windowStart.wall) * 1e-3,
                                   windowCPUSeconds: (windowEnd.cpu - windowStart.cpu) * 1e-3, machineBusySeconds: busy,
                                   allreduceMs: allreduce.map(median), exposedMs: exposed.map(median),
@@ -168,6 +175,15 @@ struct Bench {
                                   parameters: Double(job.parameters), flopsPerStep: job.flopsPerStep)
         return ModelRun(model: model, loss: job.loss, networks: job.networks.map(\.name),
                         ranks: comm.allgather(figures.encoded).map(RankFigures.init(decoding:)))
+    }
+
+    /// The analytic memory of one process in MiB: per rank in it, parameters, gradients and
+    /// Adam's two moments (16 bytes a parameter), plus the buffer pool's footprint (activations
+    /// and workspaces, shared by the process's ranks). `rss_growth_over_need` compares it with
+    /// how much the peak RSS grew from before the model was built.
+    private func need(_ process: RankFigures, of ranks: [RankFigures]) -> Double {
+        let inProcess = Double(ranks.filter { $0.pid == process.pid }.count)
+        return inProcess * process.parameters * 16 / 1_048_576 + process.poolMiB
     }
 
     /// The JSON line of one model from every rank's figures.
@@ -208,6 +224,8 @@ struct Bench {
         fields += [
             ("gradient_mb", fixed(first.gradientBytes / 1e6, 2)), ("buckets", "\(Int(first.buckets))"),
             ("peak_rss_mib", fixed(processes.map(\.peakRSSMiB).max()!, 1)),
+            ("memory_need_mib", fixed(processes.map { need($0, of: ranks) }.max()!, 1)),
+            ("rss_growth_over_need", fixed(processes.map { ($0.peakRSSMiB - $0.baseRSSMiB) / need($0, of: ranks) }.max()!, 2)),
             ("pool_allocations_after_warmup", "\(Int(processes.reduce(0) { $0 + $1.poolGrowth }))"),
             ("other_cores", fixed((first.machineBusySeconds - ownCPU) / first.windowSeconds, 2)),
             ("load_average_1m", fixed(SystemStats.loadAverage(), 2)),

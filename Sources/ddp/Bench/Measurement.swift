@@ -67,9 +67,15 @@ func sgemmGFLOPs(n: Int, repeats: Int) -> Double {
 /// What Linux says about this process and the machine (`/proc`).
 enum SystemStats {
     /// Peak resident set size (VmHWM) in MiB.
-    static func peakRSSMiB() -> Double {
+    static func peakRSSMiB() -> Double { statusMiB("VmHWM:") }
+
+    /// Current resident set size (VmRSS) in MiB.
+    static func rssMiB() -> Double { statusMiB("VmRSS:") }
+
+    /// A size field of `/proc/self/status` in MiB.
+    private static func statusMiB(_ field: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
               let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return .nan }
         return kb / 1024
     }
