@@ -36,7 +36,7 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
     public func evaluate() -> EvaluationLog? {
         // Every rank takes positions r, r+N, ... of the test set in order (no padding, so each
         // sample counts once); the trainer weights the averages by sample counts.
-        let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
+        let mine = rankShare(of: test.count)
         let batches = stride(from: 0, to: mine.count, by: evaluationBatch).lazy.map { s in
             self.batch(self.test, mine[s..<min(s + self.evaluationBatch, mine.count)])
         }

@@ -34,6 +34,8 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
     public let statefulLayers: [LSTM]
     /// Training streams (stateful models only).
     public let trainStreams: TextStreams?
+    /// The training streams this rank holds (r, r + N, r + 2N…), fixed for the run.
+    private let myTrainStreams: [Int]
     /// Characters generated for the text sample at each evaluation.
     public var sampleLength = 300
     public var trainSampleCount: Int {
@@ -54,7 +56,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
         self.randomOffsets = randomOffsets
         self.seed = seed
         statefulLayers = trainer.model.allLayers.compactMap { $0 as? LSTM }.filter(\.stateful)
-        guard !statefulLayers.isEmpty else { trainStreams = nil; return }
+        guard !statefulLayers.isEmpty else { trainStreams = nil; myTrainStreams = []; return }
         guard trainer.options.gradientAccumulation == 1 else {
             throw TrainingError("a stateful LSTM carries one state per batch row: train it without gradient accumulation")
         }
@@ -64,6 +66,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
             throw TrainingError("the text is too short for \(streams) training streams and \(evaluationBatch) validation streams of at least \(sequenceLength) characters")
         }
         trainStreams = t
+        myTrainStreams = Training.rankShare(of: streams, rank: trainer.comm.rank, ranks: trainer.comm.size)
     }
 
 
@@ -79,7 +82,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
             var rng = RandomGenerator(seed: seed, stream: [StreamPurpose.sampling.rawValue, UInt64(epoch)])
             offset = Int(rng.next() % UInt64(sequenceLength))
         }
-        let starts = myStreams(of: streams.count).map { streams.start(stream: $0, chunk: chunk, offset: offset) }
+        let starts = myTrainStreams.map { streams.start(stream: $0, chunk: chunk, offset: offset) }
         return trainer.trainStep([windows(trainWindows, starts)], seed: seed, step: step)
     }
 
@@ -90,15 +93,13 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
         return index * sequenceLength + Int(rng.next() % UInt64(sequenceLength))
     }
 
-    /// The streams this rank holds: r, r + N, r + 2N…
-    private func myStreams(of count: Int) -> [Int] { Array(stride(from: comm.rank, to: count, by: comm.size)) }
 
     /// Mean loss per character over the validation split: non-overlapping windows, or streams
     /// read chunk by chunk with the state carried (the training state is kept aside meanwhile).
     public func evaluate() -> EvaluationLog? {
         guard trainStreams != nil else {
             let count = validationWindows.startCount / sequenceLength + (validationWindows.startCount % sequenceLength == 0 ? 0 : 1)
-            let mine = Array(stride(from: comm.rank, to: max(count, 0), by: comm.size))
+            let mine = rankShare(of: count)
             let batches = stride(from: 0, to: mine.count, by: evaluationBatch).lazy.map { s in
                 self.windows(self.validationWindows, mine[s..<min(s + self.evaluationBatch, mine.count)].map { $0 * self.sequenceLength })
             }
@@ -110,7 +111,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
         let saved = statefulLayers.map(\.states)
         resetStates()
         defer { for (layer, s) in zip(statefulLayers, saved) { layer.states = s } }
-        let mine = myStreams(of: streams.count)
+        let mine = rankShare(of: streams.count)
         let batches = (0..<(mine.isEmpty ? 0 : streams.chunksPerStream)).lazy.map { c in
             self.windows(self.validationWindows, mine.map { streams.start(stream: $0, chunk: c) })
         }
@@ -135,7 +136,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
             for (part, local) in [("hidden", states.hidden), ("cell", states.cell)] {
                 let all = Tensor(zeros: [streams.count, layer.units])
                 for q in 0..<comm.size {
-                    let rows = Array(stride(from: q, to: streams.count, by: comm.size))
+                    let rows = rankShare(of: streams.count, rank: q)
                     let block = Tensor(uninitialized: [rows.count, layer.units])
                     if q == comm.rank { block.data.update(from: local.data, count: block.count) }
                     comm.broadcast(UnsafeMutableBufferPointer(start: block.data, count: block.count), root: q)
@@ -154,7 +155,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
         var present: [Float] = [tensors?.isEmpty == false ? 1 : 0]
         present.withUnsafeMutableBufferPointer { comm.broadcast($0, root: 0) }
         guard present[0] == 1 else { resetStates(); return }
-        let mine = myStreams(of: streams.count)
+        let mine = rankShare(of: streams.count)
         for layer in statefulLayers {
             var parts: [Tensor] = []
             for part in ["hidden", "cell"] {

@@ -36,7 +36,7 @@ public final class NodeClassificationWorkload: SingleNetworkWorkload {
 
     public func evaluate() -> EvaluationLog? {
         // Rank r takes test positions r, r+N, ... (each node once); the trainer sums the counts.
-        let mine = Array(stride(from: comm.rank, to: testNodes.count, by: comm.size)).map { testNodes[$0] }
+        let mine = rankShare(of: testNodes.count).map { testNodes[$0] }
         let batches = stride(from: 0, to: mine.count, by: evaluationBatch).lazy.map { s in
             self.batch(Array(mine[s..<min(s + self.evaluationBatch, mine.count)]))
         }

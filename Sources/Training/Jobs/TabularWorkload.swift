@@ -43,7 +43,7 @@ public final class TabularWorkload: SingleNetworkWorkload {
     public func evaluate() -> EvaluationLog? {
         // Rank r scores test positions r, r+N, ... (each row once); the counts are summed and
         // the scores gathered, padded to the same length on every rank with label -1.
-        let mine = Array(stride(from: comm.rank, to: testRows.count, by: comm.size)).map { testRows[$0] }
+        let mine = rankShare(of: testRows.count).map { testRows[$0] }
         var lossSum = 0.0
         var scores: [Float] = [], labels: [Float] = []
         trainer.model.setTraining(false)

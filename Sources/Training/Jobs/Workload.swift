@@ -47,6 +47,12 @@ extension SingleNetworkWorkload {
 }
 
 extension Workload {
+    /// The positions 0..<count that `rank` (default: this rank) takes when N ranks share them
+    /// round robin: rank, rank + N, rank + 2N… Every position goes to exactly one rank.
+    func rankShare(of count: Int, rank: Int? = nil) -> [Int] {
+        Training.rankShare(of: count, rank: rank ?? comm.rank, ranks: comm.size)
+    }
+
     public var carriedStateShapes: [(name: String, shape: [Int])] { [] }
     public func carriedState() -> [(name: String, tensor: Tensor)] { [] }
     public func restoreCarriedState(_ tensors: [String: Tensor]?) {}
@@ -62,6 +68,11 @@ public struct Network {
         self.parameters = parameters
         self.optimizer = optimizer
     }
+}
+
+/// Rank `rank`'s share of positions 0..<count among `ranks` ranks: rank, rank + N, rank + 2N…
+func rankShare(of count: Int, rank: Int, ranks: Int) -> [Int] {
+    Array(stride(from: rank, to: max(count, 0), by: ranks))
 }
 
 /// A training step's figures, already combined across ranks.
