@@ -63,10 +63,18 @@ final class TranslationJobTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/tatoeba-eng-fra", withIntermediateDirectories: true)
         try Data("Go.\tVa !\nHi.\n".utf8).write(to: URL(fileURLWithPath: dir + "/tatoeba-eng-fra/eng-fra.txt"))
         let config = try ConfigTests.load(Self.config)
+        let expected = "\(dir)/tatoeba-eng-fra/eng-fra.txt: line 2: expected source<TAB>target[<TAB>...], found 1 field (\"Hi.\")"
         XCTAssertThrowsError(try JobFactory.prepare(config, dataDirectory: dir)) { e in
             XCTAssertTrue(e is DataError, "\(e)")
-            XCTAssertEqual("\(e)", "\(dir)/tatoeba-eng-fra/eng-fra.txt: line 2: expected source<TAB>target[<TAB>...], found 1 field (\"Hi.\")")
+            XCTAssertEqual("\(e)", expected)
         }
+        // Under mpirun: exit code 2 and the message once.
+        try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed")
+        let path = JobIntegrationTests.repository.appendingPathComponent("configs/\(Self.config)").path
+        let r = try MPIRun.run(ranks: 2, executable: "ddp", arguments: ["train", path, "--data-dir", dir, "--out", dir + "/out"], timeout: 60)
+        XCTAssertFalse(r.timedOut, r.stderr)
+        XCTAssertEqual(r.exitCode, 2, r.stderr)
+        XCTAssertEqual(r.stderr.components(separatedBy: "ddp: " + expected).count - 1, 1, r.stderr)
     }
 
     func testTwoRanksTrainLikeOneRankWithTheWholeBatch() throws {
