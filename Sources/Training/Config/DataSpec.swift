@@ -31,7 +31,7 @@ extension DatasetName: ConfigChoice {
         case .tinyShakespeare: return [.languageModel]
         case .creditcardFraudSample: return [.binaryClassification]
         case .karateClub: return [.nodeClassification]
-        case .tatoebaEngFra: return []
+        case .tatoebaEngFra: return [.translation]
         }
     }
 }
@@ -47,8 +47,8 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
 }
 
 /// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
-/// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV and graph data sets
-/// the keys of `TabularDataSpec` and `GraphDataSpec`.
+/// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV, graph and
+/// sentence-pair data sets the keys of `TabularDataSpec`, `GraphDataSpec` and `TranslationDataSpec`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
@@ -69,6 +69,8 @@ public struct DataSpec: Sendable, Equatable {
     public var tabular: TabularDataSpec?
     /// Graph data sets only (their files are named in the config, not looked up by `dir`).
     public var graph: GraphDataSpec?
+    /// Sentence-pair data sets only.
+    public var translation: TranslationDataSpec?
 
     init(reading r: ObjectReader, task: TaskKind) throws {
         dataset = try r.required("dataset")
@@ -85,6 +87,8 @@ public struct DataSpec: Sendable, Equatable {
         directory = try r.nullable("dir", .nonEmpty)
         if dataset == .creditcardFraudSample {
             tabular = try TabularDataSpec(reading: r)
+        } else if dataset == .tatoebaEngFra {
+            translation = try TranslationDataSpec(reading: r)
         } else if dataset.imageShape != nil {
             scale = try r.optional("scale", default: .unit)
             trainLimit = try r.nullable("train_limit", .atLeast(1))
