@@ -115,7 +115,10 @@ final class JobIntegrationTests: XCTestCase {
         let base = NSTemporaryDirectory() + "ddp-tbptt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
         _ = try train("lstm_shakespeare", steps: 4, out: base + "/two", mpiRanks: nil, extra: ["--ranks", "2", "--set", "training.batch_size=2", "--set", "model.dropout=0"])
-        _ = try train("lstm_shakespeare", steps: 4, out: base + "/one", mpiRanks: nil, extra: ["--ranks", "1", "--set", "training.batch_size=4", "--set", "model.dropout=0"])
+        let run = try train("lstm_shakespeare", steps: 4, out: base + "/one", mpiRanks: nil,
+                            extra: ["--ranks", "1", "--set", "training.batch_size=4", "--set", "model.dropout=0"])
+        // A language model is evaluated on its validation split, and its last line says so.
+        XCTAssertTrue(run.stdout.contains("4 steps in") && run.stdout.contains("; validation loss "), run.stdout)
         let two = try Checkpoint(contentsOf: checkpoint(base + "/two", step: 4))
         let one = try Checkpoint(contentsOf: checkpoint(base + "/one", step: 4))
         XCTAssertEqual(two.names, one.names)

@@ -56,6 +56,7 @@ public final class TranslationWorkload: SingleNetworkWorkload {
     }
 
     var heldOut: [Int] { evaluationSet == .validation ? data.validation : data.test }
+    public var evaluationSplit: String { evaluationSet == .validation ? "validation" : "test" }
 
     public func evaluate() -> EvaluationLog? {
         let pairs = heldOut
