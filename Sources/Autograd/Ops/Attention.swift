@@ -13,35 +13,20 @@ extension Variable {
         let q = query.value, k = key.value, v = value.value
         let probabilities = Tensor(uninitialized: d.probabilityShape)
         let out = Tensor(uninitialized: d.outputShape)
-        if let keyLengths {
-            ScaledDotProductAttention.forward(query: q.data, key: k.data, value: v.data, dims: d, causal: causal,
-                                              keyLengths: keyLengths, probabilities: probabilities.data, output: out.data)
-        } else {
-            ScaledDotProductAttention.forward(query: q.data, key: k.data, value: v.data, dims: d, causal: causal,
-                                              probabilities: probabilities.data, output: out.data)
-        }
+        ScaledDotProductAttention.forward(query: q.data, key: k.data, value: v.data, dims: d, causal: causal,
+                                          keyLengths: keyLengths, probabilities: probabilities.data, output: out.data)
         return record(out, inputs: [query, key, value]) { g in
-            // gradSlot is taken right before each write, so an input passed in several roles
-            // (q = k = v) is overwritten once and accumulated afterwards.
-            if value.requiresGrad {
-                let (dv, acc) = value.gradSlot()
-                ScaledDotProductAttention.valueGradient(probabilities: probabilities.data, outputGradient: g.data,
-                                                        dims: d, into: dv.data, accumulate: acc)
+            // Slots are taken in the order the products write them (value, query, key), so an
+            // input passed in several roles (q = k = v) is overwritten once and accumulated after.
+            let slot = { (v: Variable) -> ScaledDotProductAttention.GradientSlot? in
+                guard v.requiresGrad else { return nil }
+                let (grad, accumulate) = v.gradSlot()
+                return (grad.data, accumulate)
             }
-            guard query.requiresGrad || key.requiresGrad else { return }
-            let dS = Tensor(uninitialized: d.probabilityShape)
-            ScaledDotProductAttention.scoreGradient(probabilities: probabilities.data, outputGradient: g.data,
-                                                    value: v.data, dims: d, into: dS.data)
-            if query.requiresGrad {
-                let (dq, acc) = query.gradSlot()
-                ScaledDotProductAttention.queryGradient(scoreGradient: dS.data, key: k.data, dims: d,
-                                                        into: dq.data, accumulate: acc)
-            }
-            if key.requiresGrad {
-                let (dk, acc) = key.gradSlot()
-                ScaledDotProductAttention.keyGradient(scoreGradient: dS.data, query: q.data, dims: d,
-                                                      into: dk.data, accumulate: acc)
-            }
+            let dV = slot(value), dQ = slot(query), dK = slot(key)
+            ScaledDotProductAttention.backward(probabilities: probabilities.data, outputGradient: g.data,
+                                               query: q.data, key: k.data, value: v.data, dims: d,
+                                               valueGradient: dV, queryGradient: dQ, keyGradient: dK)
         }
     }
 }
