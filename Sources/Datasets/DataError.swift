@@ -28,6 +28,13 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case badText
         /// A field of a text table that does not hold what its column needs (a number).
         case badField
+        /// Image data that libpng or libjpeg rejects (a bad checksum, an invalid marker).
+        case corruptImage
+        /// A valid image this reader does not take: too large, or a colour space without an RGB
+        /// conversion (CMYK JPEG).
+        case unsupportedImage
+        /// A folder without the entries it should hold (a class folder without images).
+        case emptyFolder
     }
 
     public let kind: Kind
