@@ -29,31 +29,31 @@ public enum ImageFolder {
         return files.map { DataFile.join(folder, $0) }
     }
 
-    /// Reads every image under `root` at `height × width`. With `classNames`, the class folders
-    /// must be exactly those (a test split must have the training split's classes).
-    public static func load(from root: String, height: Int, width: Int, classNames expected: [String]? = nil,
+    /// Reads the images under `root` at `height × width`: all of them, or with `limit` that many
+    /// at evenly spaced places of the sorted list (k·n / limit), so every class keeps its share.
+    /// With `classNames`, the class folders must be exactly those (a test split must have the
+    /// training split's classes).
+    public static func load(from root: String, height: Int, width: Int, limit: Int? = nil, classNames expected: [String]? = nil,
                             name: String? = nil) throws -> ImageDataset {
         guard DataFile.isDirectory(root) else { throw DataError(.unreadable, file: root, "no such folder") }
         let classes = try classNames(in: root)
         if let expected, classes != expected {
             throw DataError(.countMismatch, file: root, "class folders \(expected.joined(separator: ", ")) expected (those of the training split), found \(classes.joined(separator: ", "))")
         }
-        let files = try classes.map { try imageFiles(in: DataFile.join(root, $0)) }
-        let count = files.reduce(0) { $0 + $1.count }, size = height * width * 3
-        var pixels = [UInt8](repeating: 0, count: count * size)
-        var labels: [Int32] = []
-        labels.reserveCapacity(count)
+        var files = try classes.enumerated().flatMap { label, name in
+            try imageFiles(in: DataFile.join(root, name)).map { (path: $0, label: Int32(label)) }
+        }
+        if let limit, limit < files.count { files = (0..<limit).map { files[$0 * files.count / limit] } }
+        let size = height * width * 3
+        var pixels = [UInt8](repeating: 0, count: files.count * size)
         try pixels.withUnsafeMutableBufferPointer { out in
-            for (label, paths) in files.enumerated() {
-                for path in paths {
-                    let target = out.baseAddress! + labels.count * size
-                    try ImageCodec.decode(DataFile.readRaw(path), file: path) { rgb, h, w in
-                        ImageResize.bilinear(rgb, height: h, width: w, channels: 3, into: target, height: height, width: width)
-                    }
-                    labels.append(Int32(label))
+            for (k, file) in files.enumerated() {
+                try ImageCodec.decode(DataFile.readRaw(file.path), file: file.path) { rgb, h, w in
+                    ImageResize.bilinear(rgb, height: h, width: w, channels: 3, into: out.baseAddress! + k * size, height: height, width: width)
                 }
             }
         }
+        let labels = files.map(\.label)
         return ImageDataset(name: name ?? root, height: height, width: width, channels: 3, classNames: classes,
                             pixels: pixels, labels: labels)
     }

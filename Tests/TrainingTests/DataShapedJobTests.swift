@@ -75,7 +75,7 @@ final class DataShapedJobTests: XCTestCase {
                        "--set data.test_fraction=1: data.test_fraction: expected a real in (0, 1), found integer 1")
         XCTAssertEqual(error("mlp_fraud.json", ["data.dataset=karate-club"]),
                        "--set data.dataset=karate-club: data.dataset: dataset \"karate-club\" does not fit task \"binary_classification\" "
-                       + "(datasets for it: \"creditcard-fraud-sample\")")
+                       + "(datasets for it: \"creditcard-fraud-sample\", \"image-folder\")")
         XCTAssertEqual(error("gnn_karate.json", ["loss.name=binary_crossentropy"]),
                        "--set loss.name=binary_crossentropy: loss.name: node classification learns a class index per node: expected "
                        + "\"sparse_categorical_crossentropy\", found binary_crossentropy")

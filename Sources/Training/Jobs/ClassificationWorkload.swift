@@ -7,7 +7,8 @@ import TensorCore
 
 /// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`,
 /// the training images randomly transformed by `augmentation` when one is set (never the test
-/// images).
+/// images). With binary cross-entropy (two classes, one score per image) the targets are 0/1
+/// and evaluation reports the binary metrics (`binaryEvaluation`).
 public final class ClassificationWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
     public let train: ImageDataset
@@ -38,6 +39,11 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
     }
 
     public func evaluate() -> EvaluationLog? {
+        if case .binaryCrossentropy(let fromLogits) = trainer.loss {
+            return binaryEvaluation(count: test.count, batchSize: evaluationBatch, threshold: fromLogits ? 0 : 0.5) {
+                batch(test, $0[...])
+            }
+        }
         // Every rank takes positions r, r+N, ... of the test set in order (no padding, so each
         // sample counts once); the trainer weights the averages by sample counts.
         let mine = rankShare(of: test.count)
@@ -51,8 +57,8 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
     public func sample(step: Int) -> Sample? { nil }
 
     /// Images scaled as configured (and augmented with the draws of training step
-    /// `augmentedAt` when given), and targets as the loss wants them: class indices, or one-hot
-    /// rows for categorical cross-entropy.
+    /// `augmentedAt` when given), and targets as the loss wants them: class indices, one-hot
+    /// rows for categorical cross-entropy, a [k, 1] column of 0/1 for binary cross-entropy.
     func batch(_ data: ImageDataset, _ indices: ArraySlice<Int>, augmentedAt step: Int? = nil) -> (inputs: Tensor, targets: Tensor) {
         let x = Tensor(uninitialized: [indices.count] + data.sampleShape)
         data.fillImages(indices, into: x, scaling: scaling)
@@ -60,7 +66,9 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
             augmentation.apply(to: x, indices: indices, height: data.height, width: data.width, channels: data.channels,
                                seed: seed, step: step)
         }
-        let labels = Tensor(uninitialized: [indices.count])
+        let binary: Bool
+        if case .binaryCrossentropy = trainer.loss { binary = true } else { binary = false }
+        let labels = Tensor(uninitialized: binary ? [indices.count, 1] : [indices.count])
         data.fillLabels(indices, into: labels)
         guard case .categoricalCrossentropy = trainer.loss else { return (x, labels) }
         let oneHot = Tensor(zeros: [indices.count, data.classCount])
