@@ -158,4 +158,34 @@ final class ImageFolderJobTests: XCTestCase {
         XCTAssertTrue(resumed.stdout.contains("resumed from"), resumed.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/checkpoints/ckpt-000000004.safetensors"))
     }
+
+    func testImageFolderCommandWritesTheClassesAsPNGAndJPEG() throws {
+        let root = temporaryRoot()
+        try SyntheticData.write(to: root + "/data")
+        let ddp = MPIRun.productsDirectory.appendingPathComponent("ddp").path
+        func run(_ args: [String]) throws -> MPIRun.Result {
+            try MPIRun.runProcess(ddp, ["image-folder", "--data-dir", root + "/data"] + args, environment: ["SWIFT_BACKTRACE": "enable=no"], timeout: 120)
+        }
+        let out = root + "/pets"
+        let r = try run(["--dataset", "cifar10", "--classes", "cat,dog", "--out", out, "--jpeg-every", "2"])
+        XCTAssertEqual(r.exitCode, 0, r.stderr)
+        // 16 records per batch file with labels r % 10: cats are records 3 and 13 of each file.
+        XCTAssertTrue(r.stdout.contains("\(out)/train: 20 images of cat, dog (10 JPEG)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\(out)/test: 4 images of cat, dog (2 JPEG)"), r.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out + "/test/cat").sorted(), ["00003.jpg", "00013.png"])
+        let folder = try ImageFolder.load(from: out + "/train", height: 32, width: 32)
+        let cifar = try CIFAR10.load(from: root + "/data/cifar10", split: .train)
+        XCTAssertEqual(folder.classNames, ["cat", "dog"])
+        XCTAssertEqual(folder.labels, [Int32](repeating: 0, count: 10) + [Int32](repeating: 1, count: 10))
+        // The second cat (record 13, written as PNG) is the CIFAR image exactly.
+        let size = cifar.sampleSize
+        XCTAssertEqual(Array(folder.pixels[size..<(2 * size)]), Array(cifar.pixels[(13 * size)..<(14 * size)]))
+        for (usage, expected) in [(["--dataset", "cifar10", "--classes", "cat", "--out", root + "/x"], "--classes needs at least two distinct classes"),
+                                  (["--dataset", "cifar10", "--classes", "cat,dog", "--out", out], "exists already"),
+                                  (["--dataset", "imagenet", "--classes", "cat,dog", "--out", root + "/y"], "--dataset needs one of")] {
+            let bad = try run(usage)
+            XCTAssertEqual(bad.exitCode, 2, "\(usage)")
+            XCTAssertTrue(bad.stderr.contains(expected), "\(usage): \(bad.stderr)")
+        }
+    }
 }
