@@ -114,35 +114,40 @@ public struct ImageAugmentation: Sendable, Equatable {
             rotate(image, into: scratch, degrees: d.degrees, height: height, width: width, channels: channels, fillMode: fillMode)
         }
         // Translation and flips in one gather from the rotated image: output (y, x) reads the
-        // translated image at the flipped position.
+        // translated image at the flipped position, column sx = x + shiftX (W − 1 − x + shiftX
+        // flipped), which lies inside the image for x in lo..<hi; the rest is zero.
+        let rowLength = width * channels
+        let lo = max(0, d.flipHorizontal ? d.shiftX : -d.shiftX)
+        let hi = min(width, d.flipHorizontal ? width + d.shiftX : width - d.shiftX)
         for y in 0..<height {
             let sy = (d.flipVertical ? height - 1 - y : y) + d.shiftY
-            let row = image + y * width * channels
-            guard sy >= 0 && sy < height else {
-                row.update(repeating: 0, count: width * channels)
+            let row = image + y * rowLength
+            guard sy >= 0 && sy < height && lo < hi else {
+                row.update(repeating: 0, count: rowLength)
                 continue
             }
-            for x in 0..<width {
-                let sx = (d.flipHorizontal ? width - 1 - x : x) + d.shiftX
-                let out = row + x * channels
-                if sx >= 0 && sx < width {
-                    out.update(from: scratch + (sy * width + sx) * channels, count: channels)
-                } else {
-                    out.update(repeating: 0, count: channels)
+            let source = scratch + sy * rowLength
+            row.update(repeating: 0, count: lo * channels)
+            (row + hi * channels).update(repeating: 0, count: (width - hi) * channels)
+            if d.flipHorizontal {
+                for x in lo..<hi {
+                    let from = source + (width - 1 - x + d.shiftX) * channels, to = row + x * channels
+                    for ch in 0..<channels { to[ch] = from[ch] }
                 }
+            } else {
+                (row + lo * channels).update(from: source + (lo + d.shiftX) * channels, count: (hi - lo) * channels)
             }
         }
     }
 
     /// `source` rotated about its centre by `degrees` (counter-clockwise as displayed), into
     /// `target`: output pixel (y, x) is `source` bilinearly interpolated at the point that the
-    /// rotation takes to (y, x). Source coordinates within 1e-9 of a whole pixel are taken as
-    /// that pixel, so quarter turns and half turns reproduce pixels exactly (cos 90° is 6e-17,
-    /// not 0).
+    /// rotation takes to (y, x). Quarter and half turns reproduce pixels exactly.
     static func rotate(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, degrees: Double,
                        height: Int, width: Int, channels: Int, fillMode: FillMode) {
+        // cos 90° is 6e-17, not 0: such residues are dropped so quarter turns land on pixels.
         let theta = degrees * Double.pi / 180
-        let c = cos(theta), s = sin(theta)
+        let c = abs(cos(theta)) < 1e-12 ? 0 : cos(theta), s = abs(sin(theta)) < 1e-12 ? 0 : sin(theta)
         let cy = Double(height - 1) / 2, cx = Double(width - 1) / 2
         // Reads one channel value, or the fill for a point outside the image.
         func pixel(_ y: Int, _ x: Int, _ ch: Int) -> Float {
@@ -150,16 +155,28 @@ public struct ImageAugmentation: Sendable, Equatable {
             guard fillMode == .nearest else { return 0 }
             return source[(min(max(y, 0), height - 1) * width + min(max(x, 0), width - 1)) * channels + ch]
         }
+        let shift = 2 * (height + width), bias = Double(shift)
         for y in 0..<height {
+            // u right, v up, from the centre; the source point is the output point rotated back:
+            // (cx + c·u + s·v, cy + s·u − c·v), with u = x − cx, linear in x along a row.
+            let v = cy - Double(y)
+            let rowX = cx - c * cx + s * v, rowY = cy - s * cx - c * v
             for x in 0..<width {
-                // u right, v up, from the centre; the source point is the output point rotated back.
-                let u = Double(x) - cx, v = cy - Double(y)
-                let sx = snapped(cx + (c * u + s * v))
-                let sy = snapped(cy - (-s * u + c * v))
-                let fy = sy.rounded(.down), fx = sx.rounded(.down)
-                let wy = Float(sy - fy), wx = Float(sx - fx)
-                let y0 = Int(fy), x0 = Int(fx)
+                let sx = rowX + c * Double(x), sy = rowY + s * Double(x)
+                // floor by truncating a shifted positive value (no libm call): |sx|, |sy| < bias.
+                let y0 = Int(sy + bias) - shift, x0 = Int(sx + bias) - shift
+                let wy = Float(sy - Double(y0)), wx = Float(sx - Double(x0))
                 let out = target + (y * width + x) * channels
+                if y0 >= 0 && x0 >= 0 && y0 + 1 < height && x0 + 1 < width {
+                    // All four neighbours inside: read them directly.
+                    let p = source + (y0 * width + x0) * channels, q = p + width * channels
+                    for ch in 0..<channels {
+                        let top = p[ch] * (1 - wx) + p[ch + channels] * wx
+                        let bottom = q[ch] * (1 - wx) + q[ch + channels] * wx
+                        out[ch] = top * (1 - wy) + bottom * wy
+                    }
+                    continue
+                }
                 for ch in 0..<channels {
                     let top = pixel(y0, x0, ch) * (1 - wx) + pixel(y0, x0 + 1, ch) * wx
                     let bottom = pixel(y0 + 1, x0, ch) * (1 - wx) + pixel(y0 + 1, x0 + 1, ch) * wx
@@ -167,10 +184,5 @@ public struct ImageAugmentation: Sendable, Equatable {
                 }
             }
         }
-    }
-
-    @inline(__always) private static func snapped(_ v: Double) -> Double {
-        let r = v.rounded()
-        return abs(v - r) < 1e-9 ? r : v
     }
 }
