@@ -10,8 +10,9 @@ public enum ImageCodec {
         case png = "PNG", jpeg = "JPEG"
     }
 
-    /// Sides above this are `.unsupportedImage` errors, so a bad header cannot ask for gigabytes.
-    public static let maxSide = 16384
+    /// Sides above this are `.unsupportedImage` errors, so a header cannot ask for more than
+    /// 200 MB (8192² RGB) before the data is read.
+    public static let maxSide = 8192
 
     /// The format the first bytes announce, nil for neither.
     public static func format(of bytes: [UInt8]) -> Format? {

@@ -120,8 +120,10 @@ final class ImageFolderTests: XCTestCase {
             ("marker.jpg", badMarker, .corruptImage, ["corrupt JPEG: Bogus marker length"]),
             ("text.png", Array("not an image".utf8), .badMagic, ["byte 0", "PNG", "JPEG", "found 6e 6f 74 20 61 6e 20 69"]),
             ("empty.jpeg", [], .badMagic, ["found an empty file"]),
-            ("wide.png", ImageCodec.encodePNG([UInt8](repeating: 0, count: 16385), height: 1, width: 16385, channels: 1), .unsupportedImage,
-             ["PNG: 16385x1 pixels is larger than the limit of 16384 per side"]),
+            ("wide.png", ImageCodec.encodePNG([UInt8](repeating: 0, count: 8193), height: 1, width: 8193, channels: 1), .unsupportedImage,
+             ["PNG: 8193x1 pixels is larger than the limit of 8192 per side"]),
+            ("tall.jpg", ImageCodec.encodeJPEG([UInt8](repeating: 0, count: 8193), height: 8193, width: 1, channels: 1), .unsupportedImage,
+             ["JPEG: 1x8193 pixels is larger than the limit of 8192 per side"]),
         ]
         for c in cases {
             let root = try makeFolder([("a", "ok.png", good), ("b", c.name, c.bytes)])
