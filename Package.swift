@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
-/// CBLAS/CMPI (system C libraries) → TensorCore (tensors, BLAS kernels, RNG)
+/// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg)
+/// → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Datasets (readers, sampler)
 /// → Training (trainers, jobs, checkpoints) → ddp (command line).
@@ -34,12 +35,17 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // PNG and JPEG decoding and encoding in C, where libpng's and libjpeg's longjmp error
+        // handling stays (no jump crosses a Swift frame).
+        .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: release),
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "ImageCodecs"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Datasets", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
                 swiftSettings: release),
         .executableTarget(name: "ddp", dependencies: ["Training", "Datasets", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],

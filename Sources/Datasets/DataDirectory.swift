@@ -14,6 +14,9 @@ public enum DatasetName: String, CaseIterable, Sendable {
     case creditcardFraudSample = "creditcard-fraud-sample"
     /// Zachary's karate club; its two small files ship with the configs and are named there.
     case karateClub = "karate-club"
+    /// Images in class folders (`ImageFolder`): the config names the folder, which holds
+    /// `train/<class>/…` and `test/<class>/…`.
+    case imageFolder = "image-folder"
 
     /// Files (each raw or `.gz`) of which a folder must hold at least one to be taken for this
     /// data set, so an empty or unrelated folder of the right name is passed over.
@@ -25,7 +28,21 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .tatoebaEngFra: return ["eng-fra.txt"]
         case .creditcardFraudSample: return ["creditcard_sample.csv"]
         case .karateClub: return ["karate_club.edges", "karate_club.labels"]
+        case .imageFolder: return []
         }
+    }
+
+    /// Whether `folder` holds this data set: one of the marker files, or for an image folder a
+    /// `train` subfolder.
+    func isPresent(in folder: String) -> Bool {
+        if self == .imageFolder { return DataFile.isDirectory(DataFile.join(folder, DataSplit.train.rawValue)) }
+        return markerFiles.contains { (try? DataFile.locate($0, in: folder)) != nil }
+    }
+
+    /// Why `folder` was passed over although it exists.
+    var absenceReason: String {
+        if self == .imageFolder { return "folder has no train/ subfolder (train/<class>/*.png|jpg|jpeg)" }
+        return "folder has no " + markerFiles.map { $0 + "[.gz]" }.joined(separator: " or ")
     }
 
     /// How to get the data set, for `DatasetNotFound`.
@@ -36,6 +53,9 @@ public enum DatasetName: String, CaseIterable, Sendable {
             files = [DataSplit.train, .test].flatMap { [MNIST.fileNames($0).images, MNIST.fileNames($0).labels] }
                 .map { $0 + ".gz" }.joined(separator: ", ")
         case .cifar10: files = "data_batch_1..5.bin[.gz], test_batch.bin[.gz], batches.meta.txt"
+        case .imageFolder:
+            return "pass --data-dir DIR (or set \(DataDirectory.environmentVariable)=DIR, or data.dir) where DIR contains the folder "
+                + "with train/<class>/*.png|jpg|jpeg and test/<class>/…; launch/data/make-cifar-pngs.sh writes one from CIFAR-10"
         default: files = markerFiles.joined(separator: ", ")
         }
         let folder = "pass --data-dir DIR (or set \(DataDirectory.environmentVariable)=DIR) where DIR contains \(rawValue)/ with \(files)"
@@ -65,20 +85,24 @@ public enum DataDirectory {
     }
 
     /// The folders tried for `dataset`, in order, each once: `explicit/NAME` alone when
-    /// `explicit` is given (`origin` says where it came from), else the defaults. `environment`
-    /// nil reads the process environment; `currentDirectory` nil asks the process.
-    public static func candidates(for dataset: DatasetName, explicit: String? = nil, origin: String = "--data-dir",
+    /// `explicit` is given (`origin` says where it came from), else the defaults. NAME is
+    /// `folder` when given (an image folder's name; an absolute one is the only candidate), else
+    /// the data set's name. `environment` nil reads the process environment; `currentDirectory`
+    /// nil asks the process.
+    public static func candidates(for dataset: DatasetName, folder: String? = nil, explicit: String? = nil, origin: String = "--data-dir",
                                   environment: [String: String]? = nil, currentDirectory: String? = nil) -> [Candidate] {
         let cwd = currentDirectory ?? DataFile.currentDirectory()
+        let name = folder ?? dataset.rawValue
+        if name.hasPrefix("/") { return [Candidate(path: name, origin: "absolute path in the config")] }
         if let dir = explicit, !dir.isEmpty {
-            return [Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: origin)]
+            return [Candidate(path: DataFile.join(DataFile.join(cwd, dir), name), origin: origin)]
         }
         let fromEnvironment = environment.map { $0[environmentVariable] } ?? getenv(environmentVariable).map { String(cString: $0) }
         var list: [Candidate] = []
         if let dir = fromEnvironment, !dir.isEmpty {
-            list.append(Candidate(path: DataFile.join(DataFile.join(cwd, dir), dataset.rawValue), origin: environmentVariable))
+            list.append(Candidate(path: DataFile.join(DataFile.join(cwd, dir), name), origin: environmentVariable))
         }
-        list.append(Candidate(path: DataFile.join(cwd, "../shared/data/" + dataset.rawValue), origin: "default, relative to the current directory"))
+        list.append(Candidate(path: DataFile.join(cwd, "../shared/data/" + name), origin: "default, relative to the current directory"))
         if dataset == .fashionMNIST {
             list.append(Candidate(path: systemFashionMNIST, origin: "default, Debian package dataset-fashion-mnist"))
         }
@@ -87,21 +111,18 @@ public enum DataDirectory {
     }
 
     /// The first candidate folder that holds the data set; `DatasetNotFound` lists them all.
-    public static func resolve(_ dataset: DatasetName, explicit: String? = nil, origin: String = "--data-dir",
+    public static func resolve(_ dataset: DatasetName, folder: String? = nil, explicit: String? = nil, origin: String = "--data-dir",
                                environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> String {
         var attempts: [DatasetNotFound.Attempt] = []
-        for candidate in candidates(for: dataset, explicit: explicit, origin: origin, environment: environment,
+        for candidate in candidates(for: dataset, folder: folder, explicit: explicit, origin: origin, environment: environment,
                                     currentDirectory: currentDirectory) {
             guard DataFile.isDirectory(candidate.path) else {
                 attempts.append(.init(candidate: candidate, reason: "no such folder"))
                 continue
             }
-            if dataset.markerFiles.contains(where: { (try? DataFile.locate($0, in: candidate.path)) != nil }) {
-                return candidate.path
-            }
-            let expected = dataset.markerFiles.map { $0 + "[.gz]" }.joined(separator: " or ")
-            attempts.append(.init(candidate: candidate, reason: "folder has no \(expected)"))
+            if dataset.isPresent(in: candidate.path) { return candidate.path }
+            attempts.append(.init(candidate: candidate, reason: dataset.absenceReason))
         }
-        throw DatasetNotFound(dataset: dataset, attempts: attempts)
+        throw DatasetNotFound(dataset: dataset, folder: folder, attempts: attempts)
     }
 }

@@ -28,6 +28,13 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case badText
         /// A field of a text table that does not hold what its column needs (a number).
         case badField
+        /// Image data that libpng or libjpeg rejects (a bad checksum, an invalid marker).
+        case corruptImage
+        /// A valid image this reader does not take: too large, or a colour space without an RGB
+        /// conversion (CMYK JPEG).
+        case unsupportedImage
+        /// A folder without the entries it should hold (a class folder without images).
+        case emptyFolder
     }
 
     public let kind: Kind
@@ -58,10 +65,19 @@ public struct DatasetNotFound: Error, CustomStringConvertible, Sendable {
     }
 
     public let dataset: DatasetName
+    /// The folder name looked for when it is not the data set's (an image folder's).
+    public let folder: String?
     public let attempts: [Attempt]
 
+    public init(dataset: DatasetName, folder: String? = nil, attempts: [Attempt]) {
+        self.dataset = dataset
+        self.folder = folder
+        self.attempts = attempts
+    }
+
     public var description: String {
-        var lines = ["data set '\(dataset.rawValue)' not found; looked in:"]
+        let what = folder.map { "\(dataset.rawValue) '\($0)'" } ?? "data set '\(dataset.rawValue)'"
+        var lines = ["\(what) not found; looked in:"]
         for a in attempts { lines.append("  \(a.candidate.path) (\(a.candidate.origin)): \(a.reason)") }
         lines.append("To get it: \(dataset.howToGet)")
         return lines.joined(separator: "\n")

@@ -59,6 +59,21 @@ public enum DataFile {
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
+    /// The names in `directory` (not `.` and `..`), sorted by their UTF-8 bytes so the order is
+    /// the same on every platform and locale.
+    public static func list(_ directory: String) throws -> [String] {
+        guard let d = opendir(directory) else {
+            throw DataError(.unreadable, file: directory, "cannot list the folder: \(systemError())")
+        }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
     /// The process's current directory.
     public static func currentDirectory() -> String {
         guard let p = getcwd(nil, 0) else { return "." }

@@ -11,12 +11,15 @@ public enum PixelScaling: Sendable {
     case unitInterval
     /// x / 127.5 − 1, in [-1, 1] (tanh-output generators).
     case symmetric
+    /// x · factor (Keras's `rescale`).
+    case factor(Float)
 
     /// The float for each byte value, so filling a batch is one table lookup per pixel.
     var table: [Float] {
         switch self {
         case .unitInterval: return PixelScaling.unitTable
         case .symmetric: return PixelScaling.symmetricTable
+        case .factor(let f): return (0...255).map { Float($0) * f }
         }
     }
     private static let unitTable: [Float] = (0...255).map { Float($0) / 255 }

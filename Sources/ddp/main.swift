@@ -14,6 +14,7 @@ commands:
   eval      held-out metrics of a checkpoint: ddp eval CONFIG --checkpoint PATH
   sample    generated images (GAN) or text (language model): ddp sample CONFIG --checkpoint PATH
   bench     time full training steps of the job models (CNN, Transformer, GAN) at the peer-benchmark shapes
+  image-folder  write classes of CIFAR-10 / MNIST as class folders of PNG (and JPEG) files: ddp image-folder --dataset cifar10 --classes cat,dog --out DIR
   help      this message; `ddp <command> --help` describes a command
 """
 
@@ -38,6 +39,7 @@ let commands: [String: (usage: String, run: ([String]) throws -> Void)] = [
     "eval": (EvalCommand.usage, { try EvalCommand(arguments: $0).run() }),
     "sample": (SampleCommand.usage, { try SampleCommand(arguments: $0).run() }),
     "bench": (Bench.usage, { try Bench(arguments: $0).run() }),
+    "image-folder": (ImageFolderCommand.usage, { try ImageFolderCommand(arguments: $0).run() }),
 ]
 var commandUsage = usage
 do {

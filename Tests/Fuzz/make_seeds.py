@@ -80,3 +80,42 @@ write("FuzzSafetensors", "huge-shape.safetensors", struct.pack("<Q", len(huge)) 
 # IDX headers announcing far more data than the file holds.
 write("FuzzIDX", "huge-images", struct.pack(">IIII", 0x803, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(16))
 write("FuzzIDX", "huge-labels", struct.pack(">II", 0x801, 0xFFFFFFFF) + bytes(16))
+
+
+def png(width, height, color_type, bit_depth, rows, extra=b"", interlace=0):
+    """A PNG of the given IHDR and raw rows (each row's bytes; filter type 0 is prepended)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, interlace)
+    idat = zlib.compress(b"".join(b"\0" + r for r in rows))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def plte(entries):
+    data = bytes(entries)
+    return struct.pack(">I", len(data)) + b"PLTE" + data + struct.pack(">I", zlib.crc32(b"PLTE" + data))
+
+
+# PNG: RGB, grey, grey + alpha, RGBA, a palette, 16-bit grey, 1-bit grey, and an Adam7 image.
+write("FuzzImage", "rgb.png", png(3, 2, 2, 8, [bytes(range(9)), bytes(range(9, 18))]))
+write("FuzzImage", "grey.png", png(2, 2, 0, 8, [b"\x00\x80", b"\xc0\xff"]))
+write("FuzzImage", "grey-alpha.png", png(2, 1, 4, 8, [b"\x10\x00\x20\xff"]))
+write("FuzzImage", "rgba.png", png(1, 2, 6, 8, [b"\x01\x02\x03\x04", b"\x05\x06\x07\x08"]))
+write("FuzzImage", "palette.png", png(3, 1, 3, 8, [b"\x00\x01\x02"], extra=plte([255, 0, 0, 0, 255, 0, 0, 0, 255])))
+write("FuzzImage", "grey16.png", png(2, 1, 0, 16, [b"\x12\x34\xff\xff"]))
+write("FuzzImage", "grey1.png", png(8, 1, 0, 1, [b"\xa5"]))
+write("FuzzImage", "interlaced.png", png(1, 1, 2, 8, [b"\x01\x02\x03"], interlace=1))
+
+
+def segment(marker, data):
+    return b"\xff" + bytes([marker]) + struct.pack(">H", len(data) + 2) + data
+
+
+# JPEG: an 8x8 baseline grey image of one DC value (all 128), with one-code Huffman tables: the
+# DC difference 0 and the end of block are each the 1-bit code 0, so the scan is 00 then padding.
+one_code = bytes([1] + [0] * 15) + b"\x00"
+jpeg = (b"\xff\xd8" + segment(0xDB, b"\x00" + bytes([1] * 64))
+        + segment(0xC0, b"\x08\x00\x08\x00\x08\x01\x01\x11\x00")
+        + segment(0xC4, b"\x00" + one_code) + segment(0xC4, b"\x10" + one_code)
+        + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x3f" + b"\xff\xd9")
+write("FuzzImage", "grey.jpg", jpeg)

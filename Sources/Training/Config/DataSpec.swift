@@ -12,16 +12,19 @@ extension DatasetName: ConfigChoice {
     }
     var choice: String { rawValue }
 
-    /// The per-sample image shape (height, width, channels); nil for text.
+    /// The per-sample image shape (height, width, channels); nil for text, and for image
+    /// folders, whose shape the config sets (`DataSpec.imageShape`).
     public var imageShape: [Int]? {
         switch self {
         case .fashionMNIST, .mnist: return [MNIST.side, MNIST.side, 1]
         case .cifar10: return [CIFAR10.side, CIFAR10.side, 3]
         case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample, .karateClub: return nil
+        case .imageFolder: return nil
         }
     }
 
-    /// Number of classes of an image dataset.
+    /// Number of classes of an image dataset; nil for image folders, which have as many as
+    /// class folders.
     public var classes: Int? { imageShape == nil ? nil : 10 }
 
     /// The tasks this dataset can feed.
@@ -32,6 +35,7 @@ extension DatasetName: ConfigChoice {
         case .creditcardFraudSample: return [.binaryClassification]
         case .karateClub: return [.nodeClassification]
         case .tatoebaEngFra: return [.translation]
+        case .imageFolder: return [.classification, .binaryClassification]
         }
     }
 }
@@ -46,9 +50,11 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
     static let kind = "pixel scale"
 }
 
-/// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
-/// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV, graph and
-/// sentence-pair data sets the keys of `TabularDataSpec`, `GraphDataSpec` and `TranslationDataSpec`.
+/// The `data` section. Image datasets take `scale` and the limits, and for classification
+/// `augment`; image folders `folder`, `target_size`, `rescale`, the limits and `augment`; the
+/// text dataset takes `sequence_length`, `validation_fraction` and `random_offsets`; the CSV,
+/// graph and sentence-pair data sets the keys of `TabularDataSpec`, `GraphDataSpec` and
+/// `TranslationDataSpec`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
@@ -58,6 +64,13 @@ public struct DataSpec: Sendable, Equatable {
     /// Images only: use at most this many training / test examples.
     public var trainLimit: Int?
     public var testLimit: Int?
+    /// Image classification only: random transforms of the training images (`data.augment`).
+    public var augment: ImageAugmentation?
+    /// Image folders only: the folder holding `train/` and `test/`, looked up like a data
+    /// set's folder; the size every image is resized to; the factor from bytes to inputs.
+    public var folder: String?
+    public var targetSize: WindowSize?
+    public var rescale: Double?
     /// Text only: characters per training sequence.
     public var sequenceLength: Int?
     /// Text only: the fraction of the text held out for validation.
@@ -89,14 +102,28 @@ public struct DataSpec: Sendable, Equatable {
             tabular = try TabularDataSpec(reading: r)
         } else if dataset == .tatoebaEngFra {
             translation = try TranslationDataSpec(reading: r)
-        } else if dataset.imageShape != nil {
-            scale = try r.optional("scale", default: .unit)
+        } else if dataset.imageShape != nil || dataset == .imageFolder {
+            if dataset == .imageFolder {
+                folder = try r.required("folder", .nonEmpty)
+                targetSize = try r.required("target_size", .positive)
+                rescale = try r.optional("rescale", default: 1.0 / 255, .greaterThan(0))
+            } else {
+                scale = try r.optional("scale", default: .unit)
+            }
             trainLimit = try r.nullable("train_limit", .atLeast(1))
             testLimit = try r.nullable("test_limit", .atLeast(1))
+            if task != .gan, let shape = imageShape {
+                augment = try r.object("augment", required: false) { try ImageAugmentation(reading: $0, imageShape: shape) }
+            }
         } else {
             sequenceLength = try r.required("sequence_length", .atLeast(1))
             validationFraction = try r.optional("validation_fraction", default: 0.1, .open(0, 1))
             randomOffsets = try r.optional("random_offsets", default: true)
         }
+    }
+
+    /// The per-sample image shape: the data set's, or an image folder's RGB images at `target_size`.
+    public var imageShape: [Int]? {
+        dataset.imageShape ?? targetSize.map { [$0.height, $0.width, 3] }
     }
 }

@@ -122,7 +122,7 @@ public struct JobConfig: Sendable {
         switch task {
         case .classification, .languageModel, .binaryClassification, .nodeClassification:
             let input = data.sequenceLength.map { InputShapeRule(shape: [$0], reshapable: false, reason: "data.sequence_length \($0)") }
-                ?? (data.dataset.imageShape == nil ? InputShapeRule.fromData : InputShapeRule.images(of: data.dataset))
+                ?? (data.imageShape == nil ? InputShapeRule.fromData : InputShapeRule.images(of: data))
             let model = try r.object("model") { try ModelSpec(reading: $0, task: task, input: input) }
             let loss = try r.loss()
             if task == .languageModel { try JobConfig.checkLanguageModelLoss(loss, model: model, r) }
@@ -134,7 +134,7 @@ public struct JobConfig: Sendable {
         case .gan:
             let latentDim = try r.required("latent_dim", .atLeast(1))
             let latent = InputShapeRule(shape: [latentDim], reshapable: false, reason: "latent_dim \(latentDim)")
-            let image = InputShapeRule.images(of: data.dataset)
+            let image = InputShapeRule.images(of: data)
             self.latentDim = latentDim
             generator = try r.object("generator") { try ModelSpec(reading: $0, task: task, input: latent).sequentialSpec! }
             discriminator = try r.object("discriminator") { d in

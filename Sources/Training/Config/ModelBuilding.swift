@@ -65,8 +65,10 @@ public func buildLanguageModel(_ spec: LanguageModelSpec, vocabularySize: Int, s
 extension JobConfig {
     /// The classification or language model, built with the job's seed. A language model needs
     /// the vocabulary size of its data. A classifier trained with a categorical cross-entropy must
-    /// output one score per class; a sequential language model one per vocabulary entry.
-    public func buildModel(vocabularySize: Int? = nil) throws -> Sequential {
+    /// output one score per class (`classCount`, for an image folder the number of its class
+    /// folders, unchecked when nil); a binary image classifier one score; a sequential language
+    /// model one per vocabulary entry.
+    public func buildModel(vocabularySize: Int? = nil, classCount: Int? = nil) throws -> Sequential {
         switch model {
         case .transformerLM(let spec as LanguageModelSpec)?, .lstmLM(let spec as LanguageModelSpec)?:
             guard let vocabularySize else { preconditionFailure("a generated language model needs the vocabulary size of its data") }
@@ -77,8 +79,11 @@ extension JobConfig {
             var expected: (shape: [Int], reason: String)?
             switch (task, loss) {
             case (.classification, .sparseCategoricalCrossentropy?), (.classification, .categoricalCrossentropy?):
-                let classes = data.dataset.classes!
-                expected = ([classes], "the \(classes) classes of \(data.dataset.rawValue)")
+                if let classes = classCount ?? data.dataset.classes {
+                    expected = ([classes], "the \(classes) classes of \(data.dataset.rawValue)")
+                }
+            case (.binaryClassification, _):
+                expected = ([1], "one score per image")
             case (.languageModel, _):
                 if let vocabularySize { expected = ([data.sequenceLength!, vocabularySize], "a vocabulary of \(vocabularySize)") }
             default: break

@@ -168,9 +168,10 @@ struct InputShapeRule {
     /// Where the shape comes from, for messages: "the samples of mnist".
     let reason: String
 
-    /// Images of `dataset`, or any shape with as many elements.
-    static func images(of dataset: DatasetName) -> InputShapeRule {
-        InputShapeRule(shape: dataset.imageShape!, reshapable: true, reason: "the samples of \(dataset.rawValue)")
+    /// Images of the data set, or any shape with as many elements.
+    static func images(of data: DataSpec) -> InputShapeRule {
+        let reason = data.dataset == .imageFolder ? "the RGB images of data.target_size" : "the samples of \(data.dataset.rawValue)"
+        return InputShapeRule(shape: data.imageShape!, reshapable: true, reason: reason)
     }
 
     func check(_ inputShape: [Int], _ r: ObjectReader) throws {

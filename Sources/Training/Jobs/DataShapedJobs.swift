@@ -78,6 +78,8 @@ extension JobFactory {
     /// for node classification, the per-node network over the whole graph.
     public static func dataShapedModel(_ config: JobConfig, dataDirectory explicit: String?) throws -> Sequential {
         switch config.task {
+        case .binaryClassification where config.data.dataset == .imageFolder:
+            return try config.buildModel()
         case .binaryClassification:
             let (data, _, _, _) = try loadTabular(config, from: try dataDirectory(config, explicit: explicit))
             return try config.buildBinaryClassifier(features: data.featureCount, source: data.source)

@@ -11,8 +11,9 @@ public enum JobFactory {
     /// `data.dir` when set, else in `DDP_DATA_DIR` or the defaults. A directory named by the user
     /// is the only one searched.
     public static func dataDirectory(_ config: JobConfig, explicit: String?) throws -> String {
-        if let explicit { return try DataDirectory.resolve(config.data.dataset, explicit: explicit, origin: "--data-dir") }
-        return try DataDirectory.resolve(config.data.dataset, explicit: config.data.directory, origin: "data.dir of the config")
+        let (dataset, folder) = (config.data.dataset, config.data.folder)
+        if let explicit { return try DataDirectory.resolve(dataset, folder: folder, explicit: explicit, origin: "--data-dir") }
+        return try DataDirectory.resolve(dataset, folder: folder, explicit: config.data.directory, origin: "data.dir of the config")
     }
 
     /// The workload of `config` on `comm`: `prepare` then `PreparedJob.workload(comm:)`.
@@ -29,7 +30,8 @@ public enum JobFactory {
         switch config.task {
         case .classification:
             let (train, test) = try loadImages(config, from: dir)
-            return PreparedJob(config: config, parts: .classification(train: train, test: test, model: try config.buildModel()))
+            let model = try config.buildModel(classCount: train.classCount)
+            return PreparedJob(config: config, parts: .classification(train: train, test: test, model: model))
         case .languageModel:
             let corpus = try TextCorpus(contentsOf: DataFile.join(dir, "input.txt"))
             let model = try config.buildModel(vocabularySize: corpus.vocabulary.count)
@@ -38,6 +40,9 @@ public enum JobFactory {
             let (train, _) = try loadImages(config, from: dir, test: false)
             let (g, d) = try config.buildGAN()
             return PreparedJob(config: config, parts: .gan(train: train, generator: g, discriminator: d))
+        case .binaryClassification where config.data.dataset == .imageFolder:
+            let (train, test) = try loadImages(config, from: dir)
+            return PreparedJob(config: config, parts: .classification(train: train, test: test, model: try config.buildModel()))
         case .binaryClassification:
             let (data, train, test, standardizer) = try loadTabular(config, from: dir)
             let model = try config.buildBinaryClassifier(features: data.featureCount, source: data.source)
@@ -68,14 +73,27 @@ public enum JobFactory {
     }
 
     static func scaling(_ config: JobConfig) -> PixelScaling {
-        config.data.scale == .symmetric ? .symmetric : .unitInterval
+        if let factor = config.data.rescale { return .factor(Float(factor)) }
+        return config.data.scale == .symmetric ? .symmetric : .unitInterval
     }
 
     /// The training split (and the test split) of an image data set, cut to the configured limits.
+    /// An image folder's test split must have the training split's classes, and exactly two for
+    /// binary classification.
     static func loadImages(_ config: JobConfig, from dir: String, test: Bool = true) throws -> (ImageDataset, ImageDataset) {
+        var classNames: [String]?
         func load(_ split: DataSplit, limit: Int?) throws -> ImageDataset {
             let full: ImageDataset
             switch config.data.dataset {
+            case .imageFolder:
+                let size = config.data.targetSize!
+                full = try ImageFolder.load(from: DataFile.join(dir, split.rawValue), height: size.height, width: size.width,
+                                            limit: limit, classNames: classNames, name: "\(config.data.folder!) \(split.rawValue)")
+                classNames = full.classNames
+                if config.task == .binaryClassification && full.classCount != 2 {
+                    throw DataError(.valueOutOfRange, file: DataFile.join(dir, split.rawValue),
+                                    "binary classification needs 2 class folders, found \(full.classCount): \(full.classNames.joined(separator: ", "))")
+                }
             case .cifar10: full = try CIFAR10.load(from: dir, split: split)
             case .fashionMNIST: full = try MNIST.load(from: dir, split: split, variant: .fashion)
             default: full = try MNIST.load(from: dir, split: split, variant: .digits)

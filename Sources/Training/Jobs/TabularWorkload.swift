@@ -41,40 +41,7 @@ public final class TabularWorkload: SingleNetworkWorkload {
     }
 
     public func evaluate() -> EvaluationLog? {
-        // Rank r scores test positions r, r+N, ... (each row once); the counts are summed and
-        // the scores gathered, padded to the same length on every rank with label -1.
-        let mine = rankShare(of: testRows.count).map { testRows[$0] }
-        var lossSum = 0.0
-        var scores: [Float] = [], labels: [Float] = []
-        trainer.model.setTraining(false)
-        defer { trainer.model.setTraining(true) }
-        withoutGradient {
-            for start in stride(from: 0, to: mine.count, by: evaluationBatch) {
-                let (x, y) = batch(Array(mine[start..<min(start + evaluationBatch, mine.count)]))
-                let output = trainer.model(Variable(x))
-                lossSum += Double(trainer.loss(output, y).value.scalar) * Double(y.count)
-                scores += output.value.scalars
-                labels += y.scalars
-            }
-        }
-        let confusion = BinaryConfusion(scores: scores, labels: labels, threshold: threshold)
-        let sums = comm.allreduceSum([lossSum, Double(mine.count)] + confusion.summable)
-        let perRank = (testRows.count + comm.size - 1) / comm.size
-        let padding = perRank - scores.count
-        var all: [Float] = [], allLabels: [Float] = []
-        for part in comm.allgather((scores + Array(repeating: 0, count: padding)).map(Double.init)
-                                   + (labels + Array(repeating: -1, count: padding)).map(Double.init)) {
-            for (s, y) in zip(part[..<perRank], part[perRank...]) where y >= 0 {
-                all.append(Float(s))
-                allLabels.append(Float(y))
-            }
-        }
-        let total = BinaryConfusion(summed: sums[2...])
-        let n = Int(sums[1])
-        return EvaluationLog(loss: n > 0 ? sums[0] / Double(n) : 0,
-                             metrics: [("accuracy", total.accuracy), ("precision", total.precision), ("recall", total.recall),
-                                       ("auc", rocAUC(scores: all, labels: allLabels) ?? .nan)],
-                             samples: n)
+        binaryEvaluation(count: testRows.count, batchSize: evaluationBatch, threshold: threshold) { batch($0.map { testRows[$0] }) }
     }
 
     public func sample(step: Int) -> Sample? { nil }
