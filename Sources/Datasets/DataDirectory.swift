@@ -14,9 +14,12 @@ public enum DatasetName: String, CaseIterable, Sendable {
     case creditcardFraudSample = "creditcard-fraud-sample"
     /// Zachary's karate club; its two small files ship with the configs and are named there.
     case karateClub = "karate-club"
+    /// WAV clips of the digits in train/<digit>/ and test/<digit>/ (launch/data/make-spoken-digits.sh).
+    case spokenDigits = "spoken-digits"
 
-    /// Files (each raw or `.gz`) of which a folder must hold at least one to be taken for this
-    /// data set, so an empty or unrelated folder of the right name is passed over.
+    /// Files (each raw or `.gz`; a name ending in "/" is a folder) of which a folder must hold
+    /// at least one to be taken for this data set, so an empty or unrelated folder of the right
+    /// name is passed over.
     public var markerFiles: [String] {
         switch self {
         case .mnist, .fashionMNIST: return [MNIST.fileNames(.train).images, MNIST.fileNames(.test).images]
@@ -25,7 +28,14 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .tatoebaEngFra: return ["eng-fra.txt"]
         case .creditcardFraudSample: return ["creditcard_sample.csv"]
         case .karateClub: return ["karate_club.edges", "karate_club.labels"]
+        case .spokenDigits: return ["train/"]
         }
+    }
+
+    /// Whether `directory` holds the marker `name` (a folder when it ends in "/").
+    func holdsMarker(_ name: String, in directory: String) -> Bool {
+        name.hasSuffix("/") ? DataFile.isDirectory(DataFile.join(directory, String(name.dropLast())))
+                            : (try? DataFile.locate(name, in: directory)) != nil
     }
 
     /// How to get the data set, for `DatasetNotFound`.
@@ -36,6 +46,9 @@ public enum DatasetName: String, CaseIterable, Sendable {
             files = [DataSplit.train, .test].flatMap { [MNIST.fileNames($0).images, MNIST.fileNames($0).labels] }
                 .map { $0 + ".gz" }.joined(separator: ", ")
         case .cifar10: files = "data_batch_1..5.bin[.gz], test_batch.bin[.gz], batches.meta.txt"
+        case .spokenDigits:
+            return "run launch/data/make-spoken-digits.sh DIR/\(rawValue) (needs apt-get install espeak-ng), then pass --data-dir DIR "
+                + "(or set \(DataDirectory.environmentVariable)=DIR); any folder with train/0..9/*.wav and test/0..9/*.wav will do"
         default: files = markerFiles.joined(separator: ", ")
         }
         let folder = "pass --data-dir DIR (or set \(DataDirectory.environmentVariable)=DIR) where DIR contains \(rawValue)/ with \(files)"
@@ -96,10 +109,10 @@ public enum DataDirectory {
                 attempts.append(.init(candidate: candidate, reason: "no such folder"))
                 continue
             }
-            if dataset.markerFiles.contains(where: { (try? DataFile.locate($0, in: candidate.path)) != nil }) {
+            if dataset.markerFiles.contains(where: { dataset.holdsMarker($0, in: candidate.path) }) {
                 return candidate.path
             }
-            let expected = dataset.markerFiles.map { $0 + "[.gz]" }.joined(separator: " or ")
+            let expected = dataset.markerFiles.map { $0.hasSuffix("/") ? $0 : $0 + "[.gz]" }.joined(separator: " or ")
             attempts.append(.init(candidate: candidate, reason: "folder has no \(expected)"))
         }
         throw DatasetNotFound(dataset: dataset, attempts: attempts)

@@ -112,8 +112,11 @@ public struct AudioFeatures: Sendable {
     /// The features of a clip, exactly `frames` × `featureCount` values: resampled to
     /// `sampleRate`, leading and trailing silence (samples below `silenceLevel` of the peak)
     /// cut, then trimmed or padded with zeros to the length of `frames` frames.
-    public func features(of clip: AudioClip) -> [Float] {
-        let x = voiced(Resampler.resample(clip.samples, from: clip.sampleRate, to: settings.sampleRate))
+    /// `resampler` converts clips of its input rate (pass one built once when there are many).
+    public func features(of clip: AudioClip, resampler: Resampler? = nil) -> [Float] {
+        let convert = resampler.flatMap { $0.inputRate == clip.sampleRate && $0.outputRate == settings.sampleRate ? $0 : nil }
+            ?? Resampler(from: clip.sampleRate, to: settings.sampleRate)
+        let x = voiced(convert(clip.samples))
         let length = settings.windowLength + (settings.frames - 1) * settings.hopLength
         let fitted = x.count >= length ? Array(x.prefix(length)) : x + [Double](repeating: 0, count: length - x.count)
         return (settings.kind == .mfcc ? mfcc(fitted) : logMel(fitted)).map { Float($0) }

@@ -2,7 +2,7 @@ import TensorCore
 
 /// Labelled samples that are sequences of feature vectors held as floats (audio features):
 /// `count` samples of `frames × featureCount` values, labels as class indices.
-public struct FeatureDataset: Sendable {
+public struct FeatureDataset: LabelledSamples {
     /// e.g. "spoken-digits train".
     public let name: String
     public let frames: Int
@@ -26,8 +26,6 @@ public struct FeatureDataset: Sendable {
         self.sources = sources
     }
 
-    public var count: Int { labels.count }
-    public var classCount: Int { classNames.count }
     /// [frames, featureCount].
     public var sampleShape: [Int] { [frames, featureCount] }
     public var sampleSize: Int { frames * featureCount }
@@ -47,7 +45,7 @@ public struct FeatureDataset: Sendable {
 
     /// Writes the samples at `indices` into the first rows of `batch` ([≥ indices.count, frames, featureCount]
     /// or any shape with as many values per row).
-    public func fillSamples(_ indices: some Collection<Int>, into batch: Tensor) {
+    public func fillSamples(_ indices: ArraySlice<Int>, into batch: Tensor) {
         let size = sampleSize
         precondition(batch.rank >= 1 && batch.shape[0] >= indices.count && batch.count == batch.shape[0] * size,
                      "\(name): batch tensor \(shapeString(batch.shape)) cannot hold \(indices.count) samples of \(shapeString(sampleShape))")

@@ -26,9 +26,12 @@ public enum SpokenDigits {
         var values: [Float] = []
         values.reserveCapacity(clips.count * settings.frames * settings.featureCount)
         var sources: [String] = []
+        var resamplers: [Int: Resampler] = [:]
         for clip in clips {
             let path = DataFile.join(DataFile.join(root, classNames[clip.label]), clip.name)
-            values += features.features(of: try WAV.read(path))
+            let audio = try WAV.read(path)
+            if resamplers[audio.sampleRate] == nil { resamplers[audio.sampleRate] = Resampler(from: audio.sampleRate, to: settings.sampleRate) }
+            values += features.features(of: audio, resampler: resamplers[audio.sampleRate])
             sources.append(path)
         }
         return FeatureDataset(name: "spoken-digits \(split.rawValue)", frames: settings.frames, featureCount: settings.featureCount,

@@ -17,17 +17,18 @@ extension DatasetName: ConfigChoice {
         switch self {
         case .fashionMNIST, .mnist: return [MNIST.side, MNIST.side, 1]
         case .cifar10: return [CIFAR10.side, CIFAR10.side, 3]
-        case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample, .karateClub: return nil
+        case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample, .karateClub, .spokenDigits: return nil
         }
     }
 
-    /// Number of classes of an image dataset.
-    public var classes: Int? { imageShape == nil ? nil : 10 }
+    /// Number of classes of a classification data set (images, spoken digits).
+    public var classes: Int? { imageShape == nil && self != .spokenDigits ? nil : 10 }
 
     /// The tasks this dataset can feed.
     public var tasks: [TaskKind] {
         switch self {
         case .fashionMNIST, .mnist, .cifar10: return [.classification, .gan]
+        case .spokenDigits: return [.classification]
         case .tinyShakespeare: return [.languageModel]
         case .creditcardFraudSample: return [.binaryClassification]
         case .karateClub: return [.nodeClassification]
@@ -46,7 +47,8 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
     static let kind = "pixel scale"
 }
 
-/// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
+/// The `data` section. Image datasets take `scale` and the limits, audio ones the limits and
+/// the keys of `AudioDataSpec`; the text dataset takes
 /// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV and graph data sets
 /// the keys of `TabularDataSpec` and `GraphDataSpec`.
 public struct DataSpec: Sendable, Equatable {
@@ -55,7 +57,7 @@ public struct DataSpec: Sendable, Equatable {
     public var directory: String?
     /// Images only.
     public var scale: PixelScale?
-    /// Images only: use at most this many training / test examples.
+    /// Images and audio only: use at most this many training / test examples.
     public var trainLimit: Int?
     public var testLimit: Int?
     /// Text only: characters per training sequence.
@@ -67,6 +69,8 @@ public struct DataSpec: Sendable, Equatable {
     public var randomOffsets: Bool?
     /// CSV data sets only.
     public var tabular: TabularDataSpec?
+    /// Audio data sets only.
+    public var audio: AudioDataSpec?
     /// Graph data sets only (their files are named in the config, not looked up by `dir`).
     public var graph: GraphDataSpec?
 
@@ -85,8 +89,12 @@ public struct DataSpec: Sendable, Equatable {
         directory = try r.nullable("dir", .nonEmpty)
         if dataset == .creditcardFraudSample {
             tabular = try TabularDataSpec(reading: r)
-        } else if dataset.imageShape != nil {
-            scale = try r.optional("scale", default: .unit)
+        } else if dataset.imageShape != nil || dataset == .spokenDigits {
+            if dataset == .spokenDigits {
+                audio = try AudioDataSpec(reading: r)
+            } else {
+                scale = try r.optional("scale", default: .unit)
+            }
             trainLimit = try r.nullable("train_limit", .atLeast(1))
             testLimit = try r.nullable("test_limit", .atLeast(1))
         } else {

@@ -5,24 +5,23 @@ import NN
 import Optim
 import TensorCore
 
-/// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`.
+/// Classification (the CNN jobs): batches of samples and labels from `LabelledSamples`, images
+/// or audio feature sequences.
 public final class ClassificationWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
-    public let train: ImageDataset
-    public let test: ImageDataset
-    public let scaling: PixelScaling
+    public let train: any LabelledSamples
+    public let test: any LabelledSamples
     public let microBatch: Int
     public let evaluationBatch: Int
     public let seed: UInt64
     public var trainSampleCount: Int { train.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 
-    public init(trainer: DataParallelTrainer, train: ImageDataset, test: ImageDataset, scaling: PixelScaling,
+    public init(trainer: DataParallelTrainer, train: any LabelledSamples, test: any LabelledSamples,
                 microBatch: Int, evaluationBatch: Int, seed: UInt64) {
         self.trainer = trainer
         self.train = train
         self.test = test
-        self.scaling = scaling
         self.microBatch = microBatch
         self.evaluationBatch = evaluationBatch
         self.seed = seed
@@ -46,11 +45,11 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
 
     public func sample(step: Int) -> Sample? { nil }
 
-    /// Images scaled as configured, and targets as the loss wants them: class indices, or
-    /// one-hot rows for categorical cross-entropy.
-    func batch(_ data: ImageDataset, _ indices: ArraySlice<Int>) -> (inputs: Tensor, targets: Tensor) {
+    /// Samples, and targets as the loss wants them: class indices, or one-hot rows for
+    /// categorical cross-entropy.
+    func batch(_ data: any LabelledSamples, _ indices: ArraySlice<Int>) -> (inputs: Tensor, targets: Tensor) {
         let x = Tensor(uninitialized: [indices.count] + data.sampleShape)
-        data.fillImages(indices, into: x, scaling: scaling)
+        data.fillSamples(indices, into: x)
         let labels = Tensor(uninitialized: [indices.count])
         data.fillLabels(indices, into: labels)
         guard case .categoricalCrossentropy = trainer.loss else { return (x, labels) }
