@@ -75,3 +75,41 @@ final class WAVTests: XCTestCase {
         assertDataError(.truncated, file: "\(dir)/train/3/a.wav") { try SpokenDigits.load(from: dir, split: .train, settings: settings) }
     }
 }
+
+final class SpokenDigitsFolderTests: XCTestCase {
+    /// The spoken-digits folder is recognised by its train/ folder; a file of that name is not one.
+    func testTheMarkerIsTheTrainFolder() throws {
+        let root = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: root + "/spoken-digits", withIntermediateDirectories: true)
+        try write([1], to: root + "/spoken-digits/train")
+        XCTAssertThrowsError(try DataDirectory.resolve(.spokenDigits, explicit: root)) { error in
+            XCTAssertTrue("\(error)".contains("\(root)/spoken-digits (--data-dir): folder has no train/"), "\(error)")
+            XCTAssertTrue("\(error)".contains("launch/data/make-spoken-digits.sh"), "\(error)")
+        }
+        try FileManager.default.removeItem(atPath: root + "/spoken-digits/train")
+        try FileManager.default.createDirectory(atPath: root + "/spoken-digits/train", withIntermediateDirectories: true)
+        XCTAssertEqual(try DataDirectory.resolve(.spokenDigits, explicit: root), root + "/spoken-digits")
+    }
+
+    /// What espeak-ng writes (when it is installed: launch/setup.sh installs it) reads as a clip
+    /// of 22,050 Hz and becomes features of the configured shape.
+    func testReadsWhatEspeakWrites() throws {
+        let espeak = ["/usr/bin/espeak-ng", "/usr/local/bin/espeak-ng"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        try XCTSkipUnless(espeak != nil, "espeak-ng not installed")
+        let path = try temporaryDirectory(self) + "/seven.wav"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: espeak!)
+        process.arguments = ["-v", "en-us+f3", "-s", "175", "-w", path, "seven"]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let clip = try WAV.read(path)
+        XCTAssertEqual(clip.sampleRate, 22_050)
+        XCTAssertGreaterThan(clip.seconds, 0.3)
+        XCTAssertGreaterThan(clip.samples.map(abs).max()!, 0.1)
+        let settings = AudioFeatureSettings(kind: .mfcc, coefficients: 20, frames: 90)
+        let features = AudioFeatures(settings).features(of: clip)
+        XCTAssertEqual(features.count, 90 * 20)
+        XCTAssertTrue(features.allSatisfy(\.isFinite))
+    }
+}
