@@ -19,8 +19,11 @@ command -v espeak-ng >/dev/null || { echo "$0: espeak-ng not found (apt-get inst
 
 train_accents=(en en-us en-gb-scotland en-gb-x-rp en-gb-x-gbclan en-029)
 test_accents=(en-us-nyc en-gb-x-gbcwmd)
-train_variants=(m1 m2 m3 m4 m5 m6 f1 f2 f3 f4 adam Alex Andy belinda benjamin caleb david edward john linda max michel paul steph)
-test_variants=(m7 f5 Annie boris quincy robert steph2 travis)
+train_variants=(m1 m2 m3 m4 m5 m6 m8 f1 f2 f3 f4 adam Alex Alicia Andrea Andy antonio aunty belinda benjamin caleb david
+                Denis Diogo ed edward Gene gustave Henrique Hugo iven john Lee linda marcelo Marco max Michael michel
+                miguel Mike pablo paul pedro steph norbert sandro anika)
+# No test variant shares a family with a training one (steph/steph2, edward/edward2, grandpa/grandma, ...).
+test_variants=(m7 f5 Annie grandma boris quincy robert travis victor zac)
 speeds=(130 175 220)
 pitches=(35 65)
 words=(zero one two three four five six seven eight nine)

@@ -18,7 +18,13 @@ public struct AudioDataSpec: Sendable, Equatable {
         guard window >= 2 else { throw r.error("window_ms", "\(windowMs) ms at \(rate) Hz is \(window) samples: at least 2 expected") }
         guard hop >= 1 else { throw r.error("hop_ms", "\(hopMs) ms at \(rate) Hz is less than one sample") }
         let bands = try r.optional("mel_bands", default: 40, .closed(1, 256))
-        let coefficients = kind == .mfcc ? try r.optional("coefficients", default: 13, .closed(1, bands)) : bands
+        // Always a key, so that `--set data.features=log_mel --set data.coefficients=null` switches a config over.
+        var coefficients = bands
+        if kind == .mfcc {
+            coefficients = try r.optional("coefficients", default: 13, .closed(1, bands))
+        } else if try r.nullable("coefficients", Constraint<Int>.atLeast(1)) != nil {
+            throw r.error("coefficients", "MFCC only: expected null (or no key) with features \"log_mel\"")
+        }
         let frames = try r.optional("frames", default: 100, .atLeast(1))
         settings = AudioFeatureSettings(kind: kind, sampleRate: rate, windowLength: window, hopLength: hop,
                                         melBands: bands, coefficients: coefficients, frames: frames)
