@@ -103,3 +103,30 @@ final class SpokenDigitsJobTests: XCTestCase {
         try rejected([], "ddp: \(data)/spoken-digits/train/9: no such folder: train/ must hold one folder per digit, 0 to 9, of .wav files")
     }
 }
+
+/// The audio `data` keys: defaults, the model input they imply, and their errors.
+final class SpokenDigitsConfigTests: XCTestCase {
+    func testTheShippedConfigAndItsAudioKeys() throws {
+        let config = try ConfigTests.load("conv1d_spoken_digits.json")
+        let audio = try XCTUnwrap(config.data.audio)
+        XCTAssertEqual(audio.settings, AudioFeatureSettings(kind: .mfcc, sampleRate: 16_000, windowLength: 400, hopLength: 160,
+                                                            melBands: 40, coefficients: 20, frames: 90))
+        XCTAssertEqual(try config.buildModel().outputShapes.first, [88, 64])
+        let logMel = try ConfigTests.load("conv1d_spoken_digits.json", overrides: [
+            "data.features=log_mel", "data.coefficients=null", "model.input_shape=[90,40]", "data.sample_rate=8000", "data.window_ms=32"])
+        XCTAssertEqual(logMel.data.audio?.settings.shape, [90, 40])
+        XCTAssertEqual(logMel.data.audio?.settings.windowLength, 256)
+        XCTAssertEqual(logMel.data.audio?.settings.fftSize, 256)
+        func message(_ overrides: [String]) -> String {
+            do {
+                _ = try ConfigTests.load("conv1d_spoken_digits.json", overrides: overrides)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(message(["data.features=log_mel"]).hasSuffix(
+            "data.coefficients: MFCC only: expected null (or no key) with features \"log_mel\""), message(["data.features=log_mel"]))
+        XCTAssertTrue(message(["data.hop_ms=0.01"]).hasSuffix("data.hop_ms: 0.01 ms at 16000 Hz is less than one sample"))
+        XCTAssertTrue(message(["data.scale=unit"]).contains("data.scale: unknown key for dataset \"spoken-digits\""))
+        XCTAssertTrue(message(["task=gan"]).contains("dataset \"spoken-digits\" does not fit task \"gan\""), message(["task=gan"]))
+    }
+}
