@@ -37,6 +37,11 @@ final class WAVTests: XCTestCase {
         assertDataError(.truncated, file: "e.wav", mentions: ["byte 40", "chunk \"data\" announces 10 bytes but only 7 follow"]) {
             try WAV.parse(Array(good.dropLast(3)), file: "e.wav")
         }
+        var fast = good
+        fast.replaceSubrange(24..<28, with: [0, 0x10, 0x0E, 0x00])  // 921,600 Hz
+        assertDataError(.badHeader, file: "h.wav", mentions: ["byte 24", "a sample rate in 1,000...384,000 Hz expected, found 921,600"]) {
+            try WAV.parse(fast, file: "h.wav")
+        }
         var odd = good
         odd[40] = 9
         odd.append(0)

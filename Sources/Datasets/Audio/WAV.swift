@@ -19,6 +19,8 @@ public struct AudioClip: Sendable, Equatable {
 public enum WAV {
     static let pcm: UInt16 = 1
     static let extensible: UInt16 = 0xFFFE
+    /// Sample rates accepted: telephone to studio, and nothing that would make resampling filters absurd.
+    public static let rates = 1000...384_000
 
     public static func read(_ path: String) throws -> AudioClip {
         try parse(DataFile.readRaw(path), file: path)
@@ -73,8 +75,9 @@ public enum WAV {
         guard channels >= 1 else {
             throw DataError(.badHeader, file: file, at: "byte \(grouped(body + 2))", "at least 1 channel expected, found 0")
         }
-        guard rate >= 1 else {
-            throw DataError(.badHeader, file: file, at: "byte \(grouped(body + 4))", "a sample rate of at least 1 Hz expected, found 0")
+        guard rates.contains(rate) else {
+            throw DataError(.badHeader, file: file, at: "byte \(grouped(body + 4))",
+                            "a sample rate in \(grouped(rates.lowerBound))...\(grouped(rates.upperBound)) Hz expected, found \(grouped(rate))")
         }
         guard bits == 16 else {
             throw DataError(.badHeader, file: file, at: "byte \(grouped(body + 14))", "16 bits per sample expected, found \(bits)")
