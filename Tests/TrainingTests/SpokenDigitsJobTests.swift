@@ -11,7 +11,7 @@ final class SpokenDigitsJobTests: XCTestCase {
     private var root = ""
     private var data: String { root + "/data" }
     private let config = JobIntegrationTests.repository.appendingPathComponent("configs/conv1d_spoken_digits.json").path
-    private let shrink = ["data.frames=30", "data.coefficients=13", "model.input_shape=[30,13]", "training.batch_size=8",
+    private let shrink = ["data.frames=30", "data.mel_bands=16", "model.input_shape=[30,16]", "training.batch_size=8",
                           "training.log_every_steps=1", "checkpoint.every_steps=3"]
 
     override func setUpWithError() throws {
@@ -91,8 +91,8 @@ final class SpokenDigitsJobTests: XCTestCase {
             XCTAssertEqual(r.exitCode, 2, r.stderr, line: line)
             XCTAssertEqual(r.stderr.components(separatedBy: expected).count - 1, 1, "expected once: \(expected)\nstderr:\n\(r.stderr)", line: line)
         }
-        try rejected(["model.input_shape=[30,20]"], "model.input_shape: [30, 20] does not fit 30 frames × 13 mfcc features (data.frames, data.coefficients): expected [30, 13] or another shape of 390 elements")
-        try rejected(["data.coefficients=41"], "data.coefficients: expected an integer in [1, 40]")
+        try rejected(["model.input_shape=[30,20]"], "model.input_shape: [30, 20] does not fit 30 frames × 16 log_mel features (data.frames, data.mel_bands): expected [30, 16] or another shape of 480 elements")
+        try rejected(["data.features=mfcc", "data.coefficients=17"], "data.coefficients: expected an integer in [1, 16]")
         try rejected(["data.features=mel"], "data.features: unknown audio feature \"mel\" (valid: \"log_mel\", \"mfcc\")")
         let clip = data + "/spoken-digits/test/4/e.wav"
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: clip)))
@@ -109,22 +109,22 @@ final class SpokenDigitsConfigTests: XCTestCase {
     func testTheShippedConfigAndItsAudioKeys() throws {
         let config = try ConfigTests.load("conv1d_spoken_digits.json")
         let audio = try XCTUnwrap(config.data.audio)
-        XCTAssertEqual(audio.settings, AudioFeatureSettings(kind: .mfcc, sampleRate: 16_000, windowLength: 400, hopLength: 160,
-                                                            melBands: 40, coefficients: 20, frames: 90))
+        XCTAssertEqual(audio.settings, AudioFeatureSettings(kind: .logMel, sampleRate: 16_000, windowLength: 400, hopLength: 160,
+                                                            melBands: 40, coefficients: 40, frames: 90))
         XCTAssertEqual(try config.buildModel().outputShapes.first, [88, 64])
-        let logMel = try ConfigTests.load("conv1d_spoken_digits.json", overrides: [
-            "data.features=log_mel", "data.coefficients=null", "model.input_shape=[90,40]", "data.sample_rate=8000", "data.window_ms=32"])
-        XCTAssertEqual(logMel.data.audio?.settings.shape, [90, 40])
-        XCTAssertEqual(logMel.data.audio?.settings.windowLength, 256)
-        XCTAssertEqual(logMel.data.audio?.settings.fftSize, 256)
+        let mfcc = try ConfigTests.load("conv1d_spoken_digits.json", overrides: [
+            "data.features=mfcc", "model.input_shape=[90,13]", "data.sample_rate=8000", "data.window_ms=32"])
+        XCTAssertEqual(mfcc.data.audio?.settings.shape, [90, 13], "13 coefficients by default")
+        XCTAssertEqual(mfcc.data.audio?.settings.windowLength, 256)
+        XCTAssertEqual(mfcc.data.audio?.settings.fftSize, 256)
         func message(_ overrides: [String]) -> String {
             do {
                 _ = try ConfigTests.load("conv1d_spoken_digits.json", overrides: overrides)
                 return "no error"
             } catch { return "\(error)" }
         }
-        XCTAssertTrue(message(["data.features=log_mel"]).hasSuffix(
-            "data.coefficients: MFCC only: expected null (or no key) with features \"log_mel\""), message(["data.features=log_mel"]))
+        XCTAssertTrue(message(["data.coefficients=13"]).hasSuffix(
+            "data.coefficients: MFCC only: expected null (or no key) with features \"log_mel\""), message(["data.coefficients=13"]))
         XCTAssertTrue(message(["data.hop_ms=0.01"]).hasSuffix("data.hop_ms: 0.01 ms at 16000 Hz is less than one sample"))
         XCTAssertTrue(message(["data.scale=unit"]).contains("data.scale: unknown key for dataset \"spoken-digits\""))
         XCTAssertTrue(message(["task=gan"]).contains("dataset \"spoken-digits\" does not fit task \"gan\""), message(["task=gan"]))
