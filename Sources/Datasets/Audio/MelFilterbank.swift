@@ -17,6 +17,8 @@ public struct MelFilterbank: Sendable {
     public let weights: [Double]
     /// The bands + 2 edge frequencies in Hz: band m spans edges[m]...edges[m + 2], peak at edges[m + 1].
     public let edges: [Double]
+    /// The bins where each band's weight is not zero.
+    private let support: [Range<Int>]
 
     public static func mel(_ hz: Double) -> Double { 2595 * log10(1 + hz / 700) }
     public static func hz(_ mel: Double) -> Double { 700 * (pow(10, mel / 2595) - 1) }
@@ -36,14 +38,19 @@ public struct MelFilterbank: Sendable {
             }
         }
         weights = w
+        support = (0..<bands).map { m in
+            let nonzero = (0..<(fftSize / 2 + 1)).filter { w[m * (fftSize / 2 + 1) + $0] > 0 }
+            return (nonzero.first ?? 0)..<((nonzero.last ?? -1) + 1)
+        }
     }
 
-    /// The band energies of one power spectrum (`bins` values) into `out` (`bands` values).
+    /// The band energies of one power spectrum (`bins` values) into `out` (`bands` values),
+    /// each summed over its triangle's bins only.
     public func apply(_ power: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         weights.withUnsafeBufferPointer { w in
             for m in 0..<bands {
                 var sum = 0.0
-                for k in 0..<bins { sum += w[m * bins + k] * power[k] }
+                for k in support[m] { sum += w[m * bins + k] * power[k] }
                 out[m] = sum
             }
         }
