@@ -26,7 +26,7 @@ public struct AudioFeatureSettings: Sendable, Equatable {
     /// Every clip becomes exactly this many frames: trimmed, or padded with silence at the end.
     public var frames: Int
 
-    public init(kind: AudioFeatureKind = .mfcc, sampleRate: Int = 16_000, windowLength: Int = 400, hopLength: Int = 160,
+    public init(kind: AudioFeatureKind = .logMel, sampleRate: Int = 16_000, windowLength: Int = 400, hopLength: Int = 160,
                 melBands: Int = 40, coefficients: Int = 13, frames: Int = 100) {
         precondition(windowLength >= 2 && hopLength >= 1 && melBands >= 1 && frames >= 1 && (kind == .logMel || (1...melBands).contains(coefficients)),
                      "AudioFeatureSettings: invalid \(windowLength)/\(hopLength)/\(melBands)/\(coefficients)/\(frames)")
