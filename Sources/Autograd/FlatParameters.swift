@@ -41,7 +41,19 @@ public final class FlatParameters {
     /// Element range of parameter `i` inside the arenas.
     public func range(of i: Int) -> Range<Int> { offsets[i]..<(offsets[i] + parameters[i].count) }
 
-    public func zeroGrad() { grads.base.update(repeating: 0, count: count) }
+    public func zeroGrad() {
+        grads.base.update(repeating: 0, count: count)
+        for p in parameters { p.settleGrad() }
+    }
+
+    /// Starts a step's gradients without writing the arena: every parameter's gradient counts
+    /// as zero and its first contribution overwrites it (`Variable.discardGrad`). Whoever runs
+    /// backward must call `settleGradients()` before the arena is read.
+    public func discardGradients() { for p in parameters { p.discardGrad() } }
+
+    /// Zeroes the gradients of parameters that took no part in the backward since
+    /// `discardGradients()` (unused or frozen), so the whole arena holds this step's gradients.
+    public func settleGradients() { for p in parameters { p.settleGrad() } }
 
     /// Freezes (or unfreezes) every parameter: frozen ones get no gradient computed at all.
     public func setTrainable(_ trainable: Bool) { for p in parameters { p.requiresGrad = trainable } }

@@ -17,6 +17,9 @@ public final class Variable {
     public var requiresGrad: Bool
     public var name: String
     var node: Node?
+    /// Set by `discardGrad()`: the bound gradient buffer counts as zero without having been
+    /// zeroed, and the next contribution overwrites it.
+    public private(set) var gradIsDiscarded = false
 
     public init(_ value: Tensor, requiresGrad: Bool = false, name: String = "") {
         self.value = value
@@ -40,7 +43,13 @@ public final class Variable {
     /// add to it (`true`) or overwrite it (`false`, the first contribution to a fresh buffer,
     /// which then need not be zeroed: kernels write it with BLAS beta = 0).
     public func gradSlot() -> (grad: Tensor, accumulate: Bool) {
-        if let g = grad { return (g, true) }
+        if let g = grad {
+            if gradIsDiscarded {
+                gradIsDiscarded = false
+                return (g, false)
+            }
+            return (g, true)
+        }
         let g = Tensor(uninitialized: value.shape)
         grad = g
         return (g, false)
@@ -48,7 +57,10 @@ public final class Variable {
 
     /// The gradient buffer, zero-filled on first use (for scatter-style kernels).
     public func zeroedGrad() -> Tensor {
-        if let g = grad { return g }
+        if let g = grad {
+            settleGrad()
+            return g
+        }
         let g = Tensor(zeros: value.shape)
         grad = g
         return g
@@ -61,7 +73,25 @@ public final class Variable {
     }
 
     /// Sets the gradient storage (used to place parameter gradients inside the flat arena).
-    public func bindGrad(_ g: Tensor?) { grad = g }
+    public func bindGrad(_ g: Tensor?) {
+        grad = g
+        gradIsDiscarded = false
+    }
+
+    /// Makes the bound gradient count as zero without writing it: the first contribution of
+    /// the next backward then overwrites it (BLAS beta 0) instead of adding to a zeroed buffer,
+    /// which saves a pass over the gradient arena per step. `settleGrad()` zeroes it for real
+    /// when no contribution came.
+    public func discardGrad() {
+        if grad != nil { gradIsDiscarded = true }
+    }
+
+    /// Zeroes a discarded gradient that received no contribution, so it reads as zero.
+    public func settleGrad() {
+        guard gradIsDiscarded, let g = grad else { return }
+        g.zero()
+        gradIsDiscarded = false
+    }
 
     /// Points this variable's value at new storage with the same shape (used to move
     /// parameters into the flat arena) after copying the current values there.

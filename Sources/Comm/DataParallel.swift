@@ -117,6 +117,7 @@ public final class DataParallel {
         guard synchronize && comm.size > 1 else {
             timeline?.begin(.backward, network: timelineNetwork)
             loss.backward(seed: seed)
+            parameters.settleGradients()
             fault?.poison()
             timeline?.end()
             if synchronize { lastStats = Stats() }
@@ -126,6 +127,7 @@ public final class DataParallel {
         timeline?.begin(.backward, network: timelineNetwork)
         guard let reducer else {
             loss.backward(seed: seed)
+            parameters.settleGradients()
             fault?.poison()
             timeline?.end()
             timeline?.begin(.wait, network: timelineNetwork)
@@ -152,7 +154,9 @@ public final class DataParallel {
             while nextToLaunch < buckets.count && missing[nextToLaunch] == 0 { launch(nextToLaunch, reducer) }
         }
         // Buckets whose parameters took no part in this graph (frozen or unused) go last,
-        // still in order, so every rank issues the same collectives.
+        // still in order, so every rank issues the same collectives. Their gradients are
+        // zeroed first; no bucket holding them has been launched yet.
+        parameters.settleGradients()
         while nextToLaunch < buckets.count { launch(nextToLaunch, reducer) }
         timeline?.end()
         pending = backwardStart

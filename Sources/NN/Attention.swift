@@ -98,12 +98,13 @@ public final class MultiHeadAttention: Layer {
     public func forward(_ x: Variable) -> Variable { self(query: x, value: x) }
 
     /// Attention of `query` [B, Lq, dq] over `value` [B, Lk, dv] with keys `key` [B, Lk, dk]
-    /// (the value when nil), as Keras' `mha(query, value, key)`.
-    public func callAsFunction(query: Variable, value: Variable, key: Variable? = nil) -> Variable {
+    /// (the value when nil), as Keras' `mha(query, value, key)`. `keyLengths` masks padding: batch
+    /// element b attends to its first `keyLengths[b]` keys only.
+    public func callAsFunction(query: Variable, value: Variable, key: Variable? = nil, keyLengths: [Int]? = nil) -> Variable {
         let q = project(query, queryKernel, queryBias, inputs: queryKernel.shape[0])
         let k = project(key ?? value, keyKernel, keyBias, inputs: keyKernel.shape[0])
         let v = project(value, valueKernel, valueBias, inputs: valueKernel.shape[0])
-        let o = Variable.attention(query: q, key: k, value: v, heads: numHeads, causal: causal)
+        let o = Variable.attention(query: q, key: k, value: v, heads: numHeads, causal: causal, keyLengths: keyLengths)
         return project(o, outputKernel, outputBias, inputs: numHeads * valueDim)
     }
 

@@ -49,6 +49,15 @@ public class ConvolutionLayer: Layer {
 
     public var parameters: [Variable] { [kernel, bias].compactMap { $0 } }
 
+    /// This convolution and the max pooling `pool` that follows it as one fused op, or nil
+    /// when the pair does not qualify (a softmax activation, pooling windows that overlap or pad).
+    public func forward(_ x: Variable, thenMaxPool pool: PoolingLayer) -> Variable? {
+        guard pool.kind == .max, pool.padding == .valid, pool.strides == pool.poolSize, pool.poolSize.count == kernelSize.count,
+              case .pointwise(let kind) = activation else { return nil }
+        return x.convolutionMaxPooled(kernel: kernel, bias: bias, strides: strides, padding: padding, activation: kind,
+                                      poolSize: pool.poolSize)
+    }
+
     public func forward(_ x: Variable) -> Variable {
         let kind: ActivationKind
         if case .pointwise(let k) = activation { kind = k } else { kind = .linear }

@@ -11,6 +11,11 @@ public enum Loss: Equatable, Sendable, CustomStringConvertible {
     /// Targets in [0, 1] shaped like the predictions.
     case binaryCrossentropy(fromLogits: Bool)
     case meanSquaredError
+    /// Sparse cross-entropy from logits over token positions whose target is not
+    /// `ignoreClass` (padding, Keras' `ignore_class`). The sum over the other positions is
+    /// divided by all positions, padding included, so a batch's loss does not depend on how many
+    /// real tokens the other ranks' batches hold: N ranks × b stays exactly 1 rank × N·b.
+    case maskedSparseCategoricalCrossentropy(ignoreClass: Int)
 
     /// Parses a Keras loss name (`"sparse_categorical_crossentropy"`, `"mse"`, ...).
     public init?(name: String, fromLogits: Bool = false) {
@@ -32,6 +37,7 @@ public enum Loss: Equatable, Sendable, CustomStringConvertible {
         case .categoricalCrossentropy(let l): return "categorical_crossentropy\(l ? " (from logits)" : "")"
         case .binaryCrossentropy(let l): return "binary_crossentropy\(l ? " (from logits)" : "")"
         case .meanSquaredError: return "mean_squared_error"
+        case .maskedSparseCategoricalCrossentropy(let c): return "sparse_categorical_crossentropy (from logits, ignoring class \(c))"
         }
     }
 
@@ -46,6 +52,11 @@ public enum Loss: Equatable, Sendable, CustomStringConvertible {
             return predictions.binaryCrossentropy(targets: targets, fromLogits: l, sampleWeights: sampleWeights)
         case .meanSquaredError:
             return predictions.meanSquaredError(targets: targets, sampleWeights: sampleWeights)
+        case .maskedSparseCategoricalCrossentropy(let c):
+            precondition(sampleWeights == nil, "the masked cross-entropy weighs positions by its own mask")
+            let mask = Tensor(uninitialized: targets.shape)
+            for i in 0..<targets.count { mask.data[i] = targets.data[i] == Float(c) ? 0 : 1 }
+            return predictions.sparseCategoricalCrossentropy(labels: targets, fromLogits: true, sampleWeights: mask)
         }
     }
 
@@ -56,6 +67,7 @@ public enum Loss: Equatable, Sendable, CustomStringConvertible {
         case .categoricalCrossentropy: return .categoricalAccuracy
         case .binaryCrossentropy(let l): return .binaryAccuracy(threshold: l ? 0 : 0.5)
         case .meanSquaredError: return nil
+        case .maskedSparseCategoricalCrossentropy(let c): return .maskedSparseCategoricalAccuracy(ignoreClass: c)
         }
     }
 }

@@ -31,6 +31,8 @@ public enum Metric: Equatable, Sendable, CustomStringConvertible {
     /// prediction > threshold against target ≥ 0.5, elementwise. Threshold 0.5 for
     /// probabilities, 0 for logits.
     case binaryAccuracy(threshold: Float)
+    /// `sparseCategoricalAccuracy` over the rows whose label is not `ignoreClass` (padding).
+    case maskedSparseCategoricalAccuracy(ignoreClass: Int)
 
     /// Parses a Keras metric name.
     public init?(name: String) {
@@ -47,6 +49,7 @@ public enum Metric: Equatable, Sendable, CustomStringConvertible {
         case .sparseCategoricalAccuracy: return "sparse_categorical_accuracy"
         case .categoricalAccuracy: return "categorical_accuracy"
         case .binaryAccuracy: return "binary_accuracy"
+        case .maskedSparseCategoricalAccuracy: return "sparse_categorical_accuracy"
         }
     }
 
@@ -55,6 +58,7 @@ public enum Metric: Equatable, Sendable, CustomStringConvertible {
         case .sparseCategoricalAccuracy: return Metrics.sparseCategoricalAccuracy(predictions, labels: targets)
         case .categoricalAccuracy: return Metrics.categoricalAccuracy(predictions, targets: targets)
         case .binaryAccuracy(let t): return Metrics.binaryAccuracy(predictions, targets: targets, threshold: t)
+        case .maskedSparseCategoricalAccuracy(let c): return Metrics.sparseCategoricalAccuracy(predictions, labels: targets, ignoring: c)
         }
     }
 }
@@ -70,13 +74,18 @@ public enum Metrics {
         return best
     }
 
-    public static func sparseCategoricalAccuracy(_ predictions: Tensor, labels: Tensor) -> MetricCount {
+    /// Rows whose label is `ignoring` (padding) are not counted at all.
+    public static func sparseCategoricalAccuracy(_ predictions: Tensor, labels: Tensor, ignoring: Int? = nil) -> MetricCount {
         let op = "sparse_categorical_accuracy"
         let rows = checkShape { try ShapeRules.sparseLabels(predictions: predictions.shape, labels: labels.shape, op: op) }
         let n = predictions.shape.last!, p = predictions.data, y = labels.data
-        var correct = 0
-        for r in 0..<rows where Float(argmax(p + r * n, n)) == y[r] { correct += 1 }
-        return MetricCount(correct: correct, total: rows)
+        let skipped = ignoring.map(Float.init)
+        var correct = 0, total = 0
+        for r in 0..<rows where y[r] != skipped {
+            total += 1
+            if Float(argmax(p + r * n, n)) == y[r] { correct += 1 }
+        }
+        return MetricCount(correct: correct, total: total)
     }
 
     public static func categoricalAccuracy(_ predictions: Tensor, targets: Tensor) -> MetricCount {

@@ -57,8 +57,12 @@ public final class TransformerEncoderBlock: Layer {
         return shape
     }
 
-    public func forward(_ x: Variable) -> Variable {
-        let h = attentionNorm(x + attentionDropout(attention(x)))
+    public func forward(_ x: Variable) -> Variable { forward(x, keyLengths: nil) }
+
+    /// With `keyLengths`, sequence b's positions past `keyLengths[b]` are padding: no position
+    /// attends to them.
+    public func forward(_ x: Variable, keyLengths: [Int]?) -> Variable {
+        let h = attentionNorm(x + attentionDropout(attention(query: x, value: x, keyLengths: keyLengths)))
         return feedForwardNorm(h + feedForward2(feedForward1(h)))
     }
 }

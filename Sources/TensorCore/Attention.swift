@@ -38,6 +38,13 @@ extension ShapeRules {
 /// softmax(Q·Kᵀ/sqrt(dk)) · V for every batch element and head, without moving data: head h of
 /// batch b inside a [B, L, H·d] tensor is the [L, d] matrix at offset b·L·H·d + h·d with leading
 /// dimension H·d, which `cblas_sgemm` reads directly. Backward runs the same strided products.
+///
+/// Both passes go one batch element at a time: its H score matrices (H·Lq·Lk floats, 256 KB
+/// for 4 heads of 128 × 128) are computed, normalised and used while they sit in L2. Done op by
+/// op over the whole batch, the [B, H, Lq, Lk] scores crossed memory about ten times per step
+/// (written by the GEMM, read and written by the softmax, read by the next GEMM; in backward the
+/// same again for their gradient, which now never exists whole); now the weights are written
+/// once in forward and read once in backward.
 public enum ScaledDotProductAttention {
     /// Where the per-head matrices of one operand sit: leading dimension and the element
     /// distances between consecutive batch elements and consecutive heads.
@@ -56,70 +63,96 @@ public enum ScaledDotProductAttention {
         Layout(ld: d.keyLength, batchStride: d.heads * d.queryLength * d.keyLength, headStride: d.queryLength * d.keyLength)
     }
 
-    /// C_bh = alpha · op(A_bh) · op(B_bh) + beta · C_bh for every batch element b and head h.
-    static func gemmPerHead(_ d: AttentionDims, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                            alpha: Float = 1, a: UnsafePointer<Float>, _ la: Layout,
-                            b: UnsafePointer<Float>, _ lb: Layout,
-                            beta: Float, c: UnsafeMutablePointer<Float>, _ lc: Layout) {
-        for i in 0..<d.batch {
-            BLAS.gemmBatched(count: d.heads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                             a: a + i * la.batchStride, lda: la.ld, strideA: la.headStride,
-                             b: b + i * lb.batchStride, ldb: lb.ld, strideB: lb.headStride,
-                             beta: beta, c: c + i * lc.batchStride, ldc: lc.ld, strideC: lc.headStride)
+    /// C_h = alpha · op(A_h) · op(B_h) + beta · C_h for every head h of batch element `b`
+    /// (pointers are to the whole tensors; each layout's batch stride selects b).
+    static func gemmHeads(_ d: AttentionDims, _ b: Int, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                          alpha: Float = 1, a: UnsafePointer<Float>, _ la: Layout,
+                          b bm: UnsafePointer<Float>, _ lb: Layout,
+                          beta: Float, c: UnsafeMutablePointer<Float>, _ lc: Layout) {
+        BLAS.gemmBatched(count: d.heads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                         a: a + b * la.batchStride, lda: la.ld, strideA: la.headStride,
+                         b: bm + b * lb.batchStride, ldb: lb.ld, strideB: lb.headStride,
+                         beta: beta, c: c + b * lc.batchStride, ldc: lc.ld, strideC: lc.headStride)
+    }
+
+    /// Keys each query row may attend to: with `causal`, query i sees keys 0...i; with key
+    /// lengths (padding at the end of each sequence), batch element b sees its first
+    /// `keyLengths[b]` keys. Masked weights are exactly 0.
+    struct Mask {
+        let causal: Bool
+        let keyLengths: [Int]?
+
+        /// Allowed keys 0..<n of query row `i` of batch element `b`.
+        func allowed(_ b: Int, _ i: Int, _ d: AttentionDims) -> Int {
+            let visible = keyLengths?[b] ?? d.keyLength
+            return causal ? min(i + 1, visible) : visible
         }
     }
 
     /// Fills `probabilities` [B, H, Lq, Lk] and `output` [B, Lq, H·dv]. With `causal`, query i
-    /// attends to keys 0...i only: masked weights are exactly 0 (the softmax runs over the
-    /// allowed prefix of each row, which always holds key 0, so no row is empty and no NaN).
+    /// attends to keys 0...i only; with `keyLengths` (one per batch element, each in 1...Lk,
+    /// sequences padded at the end) batch element b attends to its first `keyLengths[b]` keys.
+    /// Masked weights are exactly 0 (the softmax runs over each row's allowed prefix, which
+    /// always holds key 0, so no row is empty and no NaN), so backward needs no mask: dS is 0
+    /// there too.
     public static func forward(query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
-                               dims d: AttentionDims, causal: Bool,
+                               dims d: AttentionDims, causal: Bool, keyLengths: [Int]? = nil,
                                probabilities p: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        gemmPerHead(d, transB: true, m: d.queryLength, n: d.keyLength, k: d.keyDim, alpha: d.scale,
-                    a: query, self.query(d), b: key, self.key(d), beta: 0, c: p, scores(d))
-        let rows = d.batch * d.heads * d.queryLength, n = d.keyLength
-        if causal {
-            for r in 0..<rows {
-                let row = p + r * n
-                let allowed = min(r % d.queryLength + 1, n)
-                Softmax.forward(row, row, rows: 1, n: allowed)
-                (row + allowed).update(repeating: 0, count: n - allowed)
-            }
-        } else {
-            Softmax.forward(p, p, rows: rows, n: n)
+        if let keyLengths, keyLengths.count != d.batch || !keyLengths.allSatisfy({ (1...d.keyLength).contains($0) }) {
+            fatalError("attention: key lengths \(keyLengths) should be \(d.batch) values in 1...\(d.keyLength)")
         }
-        gemmPerHead(d, m: d.queryLength, n: d.valueDim, k: d.keyLength,
-                    a: p, scores(d), b: value, self.value(d), beta: 0, c: output, self.output(d))
+        let mask = Mask(causal: causal, keyLengths: keyLengths), n = d.keyLength, sl = scores(d)
+        for b in 0..<d.batch {
+            gemmHeads(d, b, transB: true, m: d.queryLength, n: n, k: d.keyDim, alpha: d.scale,
+                      a: query, self.query(d), b: key, self.key(d), beta: 0, c: p, sl)
+            let rows = p + b * sl.batchStride
+            if !causal && keyLengths == nil {
+                Softmax.forward(rows, rows, rows: d.heads * d.queryLength, n: n)
+            } else {
+                for r in 0..<(d.heads * d.queryLength) {
+                    let row = rows + r * n, allowed = mask.allowed(b, r % d.queryLength, d)
+                    Softmax.forward(row, row, rows: 1, n: allowed)
+                    (row + allowed).update(repeating: 0, count: n - allowed)
+                }
+            }
+            gemmHeads(d, b, m: d.queryLength, n: d.valueDim, k: n,
+                      a: p, sl, b: value, self.value(d), beta: 0, c: output, self.output(d))
+        }
     }
 
-    /// dV_bh (+)= P_bhᵀ · dO_bh.
-    public static func valueGradient(probabilities p: UnsafePointer<Float>, outputGradient dO: UnsafePointer<Float>,
-                                     dims d: AttentionDims, into dV: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        gemmPerHead(d, transA: true, m: d.keyLength, n: d.valueDim, k: d.queryLength,
-                    a: p, scores(d), b: dO, output(d), beta: accumulate ? 1 : 0, c: dV, value(d))
-    }
+    /// A gradient to write: where, and whether to add to it (false: overwrite fresh memory).
+    public typealias GradientSlot = (data: UnsafeMutablePointer<Float>, accumulate: Bool)
 
-    /// The gradient with respect to the scaled scores: dP = dO · Vᵀ, then the softmax backward
-    /// dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place. Masked entries get 0 since their P is 0.
-    public static func scoreGradient(probabilities p: UnsafePointer<Float>, outputGradient dO: UnsafePointer<Float>,
-                                     value: UnsafePointer<Float>, dims d: AttentionDims,
-                                     into dS: UnsafeMutablePointer<Float>) {
-        gemmPerHead(d, transB: true, m: d.queryLength, n: d.keyLength, k: d.valueDim,
-                    a: dO, output(d), b: value, self.value(d), beta: 0, c: dS, scores(d))
-        Softmax.backward(y: p, dy: dS, dx: dS, rows: d.batch * d.heads * d.queryLength, n: d.keyLength, accumulate: false)
-    }
-
-    /// dQ_bh (+)= dS_bh · K_bh / sqrt(dk).
-    public static func queryGradient(scoreGradient dS: UnsafePointer<Float>, key: UnsafePointer<Float>,
-                                     dims d: AttentionDims, into dQ: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        gemmPerHead(d, m: d.queryLength, n: d.keyDim, k: d.keyLength, alpha: d.scale,
-                    a: dS, scores(d), b: key, self.key(d), beta: accumulate ? 1 : 0, c: dQ, query(d))
-    }
-
-    /// dK_bh (+)= dS_bhᵀ · Q_bh / sqrt(dk).
-    public static func keyGradient(scoreGradient dS: UnsafePointer<Float>, query: UnsafePointer<Float>,
-                                   dims d: AttentionDims, into dK: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        gemmPerHead(d, transA: true, m: d.keyLength, n: d.keyDim, k: d.queryLength, alpha: d.scale,
-                    a: dS, scores(d), b: query, self.query(d), beta: accumulate ? 1 : 0, c: dK, key(d))
+    /// Backward of `forward` from the output gradient dO, one batch element at a time:
+    /// dV (+)= Pᵀ·dO; dS = P ⊙ (dP − rowsum(dP ⊙ P)) with dP = dO·Vᵀ, in a one-element scratch;
+    /// dQ (+)= dS·K/sqrt(dk); dK (+)= dSᵀ·Q/sqrt(dk). Nil slots are skipped. When one tensor
+    /// plays several roles (self-attention on a single input), its slots must be taken in the
+    /// order value, query, key — the order the products write them.
+    public static func backward(probabilities p: UnsafePointer<Float>, outputGradient dO: UnsafePointer<Float>,
+                                query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                                dims d: AttentionDims, valueGradient dV: GradientSlot?, queryGradient dQ: GradientSlot?,
+                                keyGradient dK: GradientSlot?) {
+        let sl = scores(d), lq = d.queryLength, lk = d.keyLength
+        let scratch = dQ == nil && dK == nil ? nil : Tensor(uninitialized: [d.heads, lq, lk])
+        for b in 0..<d.batch {
+            if let dV {
+                gemmHeads(d, b, transA: true, m: lk, n: d.valueDim, k: lq,
+                          a: p, sl, b: dO, output(d), beta: dV.accumulate ? 1 : 0, c: dV.data, self.value(d))
+            }
+            guard let dS = scratch?.data else { continue }
+            // The scratch holds batch element b alone: a batch stride of 0 addresses it for any b.
+            let local = Layout(ld: lk, batchStride: 0, headStride: sl.headStride)
+            gemmHeads(d, b, transB: true, m: lq, n: lk, k: d.valueDim,
+                      a: dO, output(d), b: value, self.value(d), beta: 0, c: dS, local)
+            Softmax.backward(y: p + b * sl.batchStride, dy: dS, dx: dS, rows: d.heads * lq, n: lk, accumulate: false)
+            if let dQ {
+                gemmHeads(d, b, m: lq, n: d.keyDim, k: lk, alpha: d.scale,
+                          a: dS, local, b: key, self.key(d), beta: dQ.accumulate ? 1 : 0, c: dQ.data, self.query(d))
+            }
+            if let dK {
+                gemmHeads(d, b, transA: true, m: lk, n: d.keyDim, k: lq, alpha: d.scale,
+                          a: dS, local, b: query, self.query(d), beta: dK.accumulate ? 1 : 0, c: dK.data, self.key(d))
+            }
+        }
     }
 }

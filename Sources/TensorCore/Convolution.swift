@@ -148,14 +148,20 @@ public enum Convolution {
         let scratch = g.isPointwise ? nil : Tensor(uninitialized: [min(step, rows), patch])
         let out = z ?? y
         for r0 in chunks(rows, g) {
-            let n = min(step, rows - r0)
-            let col = columns(x, g, rows: r0..<(r0 + n), scratch: scratch)
-            let o = out.data + r0 * filters
-            if let bias { for r in 0..<n { copy(bias.data, o + r * filters, filters) } }
-            BLAS.gemm(m: n, n: filters, k: patch, a: col, lda: patch, b: kernel.data, ldb: filters,
-                      beta: bias == nil ? 0 : 1, c: o, ldc: filters)
+            let n = min(step, rows - r0), o = out.data + r0 * filters
+            forwardChunk(x, kernel: kernel, bias: bias, g, rows: r0..<(r0 + n), scratch: scratch, into: o)
             activation.forward(o, y.data + r0 * filters, n * filters)
         }
+    }
+
+    /// Pre-activation output rows `rows` (im2col rows · kernel + bias) into `z`.
+    static func forwardChunk(_ x: Tensor, kernel: Tensor, bias: Tensor?, _ g: WindowGeometry, rows: Range<Int>, scratch: Tensor?,
+                             into z: UnsafeMutablePointer<Float>) {
+        let filters = kernel.shape.last!, patch = g.patchSize, n = rows.count
+        let col = columns(x, g, rows: rows, scratch: scratch)
+        if let bias { for r in 0..<n { copy(bias.data, z + r * filters, filters) } }
+        BLAS.gemm(m: n, n: filters, k: patch, a: col, lda: patch, b: kernel.data, ldb: filters,
+                  beta: bias == nil ? 0 : 1, c: z, ldc: filters)
     }
 
     /// Backward of `forward` from the output gradient `dy`, chunk by chunk: the activation
@@ -173,28 +179,50 @@ public enum Convolution {
         let dcolScratch = dx == nil || g.isPointwise ? nil : Tensor(uninitialized: [step, patch])
         if let db, !db.accumulate { db.grad.zero() }
         if let dx, !dx.accumulate, !g.isPointwise { dx.grad.zero() }
+        let scratch = BackwardScratch(columns: colScratch, columnGradient: dcolScratch)
         for r0 in chunks(rows, g) {
-            let n = min(step, rows - r0), first = r0 == 0, o = r0 * filters
+            let n = min(step, rows - r0), o = r0 * filters
             var dz = UnsafePointer(dy.data + o)
             if let dzScratch {
                 activation.backward(x: (z ?? y).data + o, y: y.data + o, dy: dy.data + o, dx: dzScratch.data, n * filters, accumulate: false)
                 dz = UnsafePointer(dzScratch.data)
             }
-            if let db { biasGradient(dz, rows: n, filters: filters, into: db.grad.data) }
-            if let dk {
-                let col = columns(x, g, rows: r0..<(r0 + n), scratch: colScratch)
-                BLAS.gemm(transA: true, m: patch, n: filters, k: n, a: col, lda: patch, b: dz, ldb: filters,
-                          beta: first && !dk.accumulate ? 0 : 1, c: dk.grad.data, ldc: filters)
-            }
-            if let dx {
-                if let dcolScratch {
-                    BLAS.gemm(transB: true, m: n, n: patch, k: filters, a: dz, lda: filters, b: kernel.data, ldb: filters,
-                              beta: 0, c: dcolScratch.data, ldc: patch)
-                    col2im(dcolScratch.data, g, rows: r0..<(r0 + n), addingInto: dx.grad.data)
-                } else {
-                    BLAS.gemm(transB: true, m: n, n: patch, k: filters, a: dz, lda: filters, b: kernel.data, ldb: filters,
-                              beta: dx.accumulate ? 1 : 0, c: dx.grad.data + r0 * patch, ldc: patch)
-                }
+            backwardChunk(dz, rows: r0..<(r0 + n), first: r0 == 0, x: x, kernel: kernel, g, scratch,
+                          inputGradient: dx, kernelGradient: dk, biasGradient: db)
+        }
+    }
+
+    /// Chunk-sized scratch of the backward GEMMs: im2col rows and their gradient (nil when
+    /// that gradient is not wanted or the geometry is pointwise).
+    struct BackwardScratch {
+        let columns: Tensor?
+        let columnGradient: Tensor?
+    }
+
+    /// One chunk of backward from the pre-activation gradient `dz` of output rows `rows`: bias
+    /// sum, kernel-gradient GEMM on the recomputed im2col rows (overwriting on the `first`
+    /// chunk of a fresh slot), input-gradient GEMM and col2im. A fresh, non-pointwise `dx`
+    /// must already be zeroed, since col2im adds.
+    static func backwardChunk(_ dz: UnsafePointer<Float>, rows: Range<Int>, first: Bool, x: Tensor, kernel: Tensor,
+                              _ g: WindowGeometry, _ scratch: BackwardScratch,
+                              inputGradient dx: (grad: Tensor, accumulate: Bool)?,
+                              kernelGradient dk: (grad: Tensor, accumulate: Bool)?,
+                              biasGradient db: (grad: Tensor, accumulate: Bool)?) {
+        let filters = kernel.shape.last!, patch = g.patchSize, n = rows.count
+        if let db { biasGradient(dz, rows: n, filters: filters, into: db.grad.data) }
+        if let dk {
+            let col = columns(x, g, rows: rows, scratch: scratch.columns)
+            BLAS.gemm(transA: true, m: patch, n: filters, k: n, a: col, lda: patch, b: dz, ldb: filters,
+                      beta: first && !dk.accumulate ? 0 : 1, c: dk.grad.data, ldc: filters)
+        }
+        if let dx {
+            if let dcol = scratch.columnGradient {
+                BLAS.gemm(transB: true, m: n, n: patch, k: filters, a: dz, lda: filters, b: kernel.data, ldb: filters,
+                          beta: 0, c: dcol.data, ldc: patch)
+                col2im(dcol.data, g, rows: rows, addingInto: dx.grad.data)
+            } else {
+                BLAS.gemm(transB: true, m: n, n: patch, k: filters, a: dz, lda: filters, b: kernel.data, ldb: filters,
+                          beta: dx.accumulate ? 1 : 0, c: dx.grad.data + rows.lowerBound * patch, ldc: patch)
             }
         }
     }

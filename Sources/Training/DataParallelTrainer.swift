@@ -53,7 +53,7 @@ public final class DataParallelTrainer {
         timeline?.begin(.step)
         defer { timeline?.end() }
         model.setTraining(true)
-        parameters.zeroGrad()
+        parameters.discardGradients()
         let total = microBatches.reduce(0) { $0 + $1.inputs.shape[0] }
         var lossSum = 0.0
         var counts: MetricCount? = metric.map { _ in MetricCount() }

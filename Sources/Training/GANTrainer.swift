@@ -105,13 +105,13 @@ public final class GANTrainer {
         (both.data + real.count).update(from: fake.data, count: b * rowSize)
         let labels = Tensor(uninitialized: [2 * b, 1])
         for i in 0..<(2 * b) { labels.data[i] = i < b ? 1 : 0 }
-        discriminatorParameters.zeroGrad()
+        discriminatorParameters.discardGradients()
         let dLoss = timeline.span(.forward, network: dNet) { bce(discriminator(Variable(both)), labels) }
         discriminatorParallel.startBackward(dLoss)
 
         // 2. Generator through the frozen discriminator. G(z) reads neither D's gradients nor
         // its parameters, so it runs while D's gradients are being averaged.
-        generatorParameters.zeroGrad()
+        generatorParameters.discardGradients()
         let generated = timeline.span(.forward, network: gNet) { generator(Variable(noise(rows: b, step: t, phase: 1))) }
         discriminatorParallel.finishGradients()
         let dStats = discriminatorParallel.lastStats

@@ -136,6 +136,7 @@ struct TrainCommand {
                 say("\(config.name): \(config.task.rawValue) on \(config.data.dataset.rawValue), \(comm.size) rank\(comm.size == 1 ? "" : "s") (\(comm.backend)), batch \(config.training.batchSize) per rank, output \(settings.outputDirectory)")
             }
             _ = try TrainingLoop(workload: workload, settings: settings).run(resume: resume)
+            try (workload as? TranslationWorkload)?.reportTest(outputDirectory: settings.outputDirectory, name: config.name)
             if let timeline, let timelinePath { try writeTimeline(timeline, comm: comm, to: timelinePath) }
         }
     }
@@ -174,6 +175,13 @@ struct SummaryCommand {
             show("", try config.buildModel())
         case .binaryClassification, .nodeClassification:
             show("", try JobFactory.dataShapedModel(config, dataDirectory: options.value("data-dir")))
+        case .translation:
+            let dir = try JobFactory.dataDirectory(config, explicit: options.value("data-dir"))
+            let data = try config.loadTranslationData(from: dir)
+            let model = try config.buildTranslationModel(data)
+            say("sets: \(data.train.count) training, \(data.validation.count) validation, \(data.test.count) test pairs; vocabularies: \(data.sourceVocabulary.count) source, \(data.targetVocabulary.count) target words")
+            for layer in model.sublayers { say("\(layer.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(layer.typeName.padding(toLength: 26, withPad: " ", startingAt: 0)) \(formatCount(layer.parameterCount))") }
+            say("Total params: \(formatCount(model.parameterCount))")
         }
     }
 }
@@ -182,7 +190,8 @@ struct EvalCommand {
     static let usage = """
     usage: ddp eval CONFIG --checkpoint PATH [--set key.path=value ...] [--data-dir DIR] [--ranks N]
 
-    Loads the checkpoint and prints the held-out metrics (test set, or the validation split).
+    Loads the checkpoint and prints the held-out metrics (test set, or the validation split;
+    for translation the test set, with BLEU).
     """
 
     let options: Options
@@ -199,6 +208,7 @@ struct EvalCommand {
             let config = job.config, workload = try job.workload(comm: comm)
             let checkpoint = try Checkpoint(contentsOf: path)
             for n in workload.networks { try checkpoint.restore(n.parameters, optimizer: nil, prefix: n.prefix) }
+            (workload as? TranslationWorkload)?.evaluationSet = .test
             guard let e = workload.evaluate() else {
                 throw UsageError(description: "task \(config.task.rawValue) has no held-out metrics; use ddp sample")
             }
@@ -220,6 +230,7 @@ struct SampleCommand {
     classifier trained by the project (e.g. configs/cnn_mnist.json) rates --count generated
     images (default 1000): the share it classifies with probability ≥ 0.9 and the classes seen.
     Language model: prints --length generated characters (default 500).
+    Translation: prints the greedy translations of the first --count test sentences (default 20).
     """
 
     let options: Options
@@ -246,6 +257,9 @@ struct SampleCommand {
                 if let rater = options.value("rate-with") { try rate(gan, classifierConfig: rater, seed: seed) }
             case let lm as LanguageModelWorkload:
                 say(lm.generate(length: length, prompt: "\n", seed: seed))
+            case let translation as TranslationWorkload:
+                let count = try options.positiveInt("count", default: 20)
+                say(translation.translations(of: Array(translation.data.sentences(translation.data.test).prefix(count))))
             default:
                 throw UsageError(description: "task \(config.task.rawValue) has nothing to sample; use ddp eval")
             }

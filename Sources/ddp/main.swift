@@ -28,6 +28,9 @@ func printError(_ message: String) {
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
+#if DDP_REQUIRES_AVX2
+CPUCheck.requireAVX2()
+#endif
 let arguments = Array(CommandLine.arguments.dropFirst())
 let commands: [String: (usage: String, run: ([String]) throws -> Void)] = [
     "train": (TrainCommand.usage, { try TrainCommand(arguments: $0).run() }),

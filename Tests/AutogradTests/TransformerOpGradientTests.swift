@@ -91,6 +91,10 @@ final class TransformerOpGradientTests: XCTestCase {
         for causal in [false, true] {
             GradCheck.check([s], eps: 1e-3) { x in Variable.attention(query: x[0], key: x[0], value: x[0], heads: 3, causal: causal) }
         }
+        // One memory as key and value, with padded keys (cross-attention).
+        GradCheck.check([q, k], eps: 1e-3) { x in
+            Variable.attention(query: x[0], key: x[1], value: x[1], heads: 2, keyLengths: [3, 4])
+        }
     }
 
     func testAttentionMatchesNaiveComputation() {

@@ -5,28 +5,11 @@ import TestSupport
 import XCTest
 
 final class TransformerLayerTests: XCTestCase {
-    /// Finite-difference check of a built layer's gradients with respect to its inputs and all
-    /// of its parameters (which `GradCheck.check` cannot reach: the layer owns them). The
-    /// objective is Σ forward(inputs) ⊙ R for a fixed random R; tensors are perturbed in place.
     private func checkLayerGradients(_ layer: Layer, inputs: [Tensor], eps: Float = 1e-3, tolerance: Double = 2e-2,
                                      maxElements: Int = 40, file: StaticString = #filePath, line: UInt = #line,
                                      _ forward: ([Variable]) -> Variable) {
-        let vars = inputs.map { Variable($0, requiresGrad: true) }
-        let out = forward(vars)
-        var rng = RandomGenerator(seed: 5, stream: [99])
-        let r = Tensor(uninitialized: out.shape)
-        rng.fillUniform(r, low: -1, high: 1)
-        out.backward(seed: r)
-        func objective() -> Double {
-            let o = withoutGradient { forward(inputs.map { Variable($0) }) }
-            return (0..<o.count).reduce(0.0) { $0 + Double(o.value.data[$1]) * Double(r.data[$1]) }
-        }
-        let targets = zip(inputs, vars).map { ("input \(shapeString($0.shape))", $0, $1.grad) }
-            + layer.parameters.map { ($0.name, $0.value, $0.grad) }
-        for (label, x, grad) in targets {
-            GradCheck.compare(x, gradient: grad, label: label, eps: eps, tolerance: tolerance, maxElements: maxElements,
-                              seed: 3, file: file, line: line, objective: objective)
-        }
+        GradCheck.checkWithParameters(layer.parameters, inputs: inputs, eps: eps, tolerance: tolerance, maxElements: maxElements,
+                                      file: file, line: line, forward)
     }
 
     private func build(_ layer: Layer, _ shape: [Int], seed: UInt64 = 1) throws -> [Int] {

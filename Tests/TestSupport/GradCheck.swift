@@ -61,6 +61,30 @@ public enum GradCheck {
                           file: file, line: line)
     }
 
+    /// Finite-difference check of a model's gradients with respect to its inputs and to
+    /// `parameters` (a layer's own, which `check` cannot reach). The objective is
+    /// Σ forward(inputs) ⊙ R for a fixed random R; tensors are perturbed in place.
+    public static func checkWithParameters(_ parameters: [Variable], inputs: [Tensor], eps: Float = 1e-3, tolerance: Double = 2e-2,
+                                           maxElements: Int = 40, file: StaticString = #filePath, line: UInt = #line,
+                                           _ forward: ([Variable]) -> Variable) {
+        let vars = inputs.map { Variable($0, requiresGrad: true) }
+        let out = forward(vars)
+        var rng = RandomGenerator(seed: 5, stream: [99])
+        let r = Tensor(uninitialized: out.shape)
+        rng.fillUniform(r, low: -1, high: 1)
+        out.backward(seed: r)
+        func objective() -> Double {
+            let o = withoutGradient { forward(inputs.map { Variable($0) }) }
+            return (0..<o.count).reduce(0.0) { $0 + Double(o.value.data[$1]) * Double(r.data[$1]) }
+        }
+        let targets = zip(inputs, vars).map { ("input \(shapeString($0.shape))", $0, $1.grad) }
+            + parameters.map { ($0.name, $0.value, $0.grad) }
+        for (label, x, grad) in targets {
+            compare(x, gradient: grad, label: label, eps: eps, tolerance: tolerance, maxElements: maxElements,
+                    seed: 3, file: file, line: line, objective: objective)
+        }
+    }
+
     /// A tensor of uniform values in [low, high) from a named stream.
     public static func random(_ shape: [Int], low: Float = -1, high: Float = 1, seed: UInt64 = 1) -> Tensor {
         var rng = RandomGenerator(seed: seed, stream: [UInt64(shape.reduce(1, *))])

@@ -259,13 +259,14 @@ final class ConfigTests: XCTestCase {
                        "configs/t.json: optimizer.name: unknown optimizer \"adamm\" (valid: \"adam\", \"adamw\", \"sgd\"); did you mean \"adam\"?")
         XCTAssertEqual(error(editing: ["data.dataset=fashion_mnist"]),
                        "configs/t.json: data.dataset: unknown dataset \"fashion_mnist\" (valid: \"mnist\", \"fashion-mnist\", \"cifar10\", "
-                       + "\"tinyshakespeare\", \"creditcard-fraud-sample\", \"karate-club\", \"spoken-digits\"); did you mean \"fashion-mnist\"?")
+                       + "\"tinyshakespeare\", \"tatoeba-eng-fra\", \"creditcard-fraud-sample\", \"karate-club\", \"spoken-digits\"); "
+                       + "did you mean \"fashion-mnist\"?")
         XCTAssertEqual(error(editing: ["metrics=[\"acc\"]"]),
                        "configs/t.json: metrics[0]: unknown metric \"acc\" (valid: \"accuracy\", \"sparse_categorical_accuracy\", "
                        + "\"categorical_accuracy\", \"binary_accuracy\")")
         XCTAssertEqual(error(editing: ["task=gann"]),
                        "configs/t.json: task: unknown task \"gann\" (valid: \"classification\", \"language_model\", \"gan\", "
-                       + "\"binary_classification\", \"node_classification\"); did you mean \"gan\"?")
+                       + "\"binary_classification\", \"node_classification\", \"translation\"); did you mean \"gan\"?")
     }
 
     func testTaskSpecificChecks() {

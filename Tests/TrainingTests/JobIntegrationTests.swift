@@ -23,7 +23,7 @@ final class JobIntegrationTests: XCTestCase {
         "gnn_karate": [],
     ]
 
-    func ddp(_ args: [String], ranks: Int?, timeout: Double = 300) throws -> MPIRun.Result {
+    static func ddp(_ args: [String], ranks: Int?, timeout: Double = 300) throws -> MPIRun.Result {
         let env = ["DDP_DATA_DIR": Self.dataDirectory]
         if let ranks {
             return try MPIRun.run(ranks: ranks, executable: "ddp", arguments: args, environment: env, timeout: timeout)
@@ -39,7 +39,7 @@ final class JobIntegrationTests: XCTestCase {
         for s in Self.shrink[config]! + ["training.max_steps=\(steps)", "training.log_every_steps=1", "checkpoint.every_steps=\(steps <= 3 ? steps : 3)"] {
             args += ["--set", s]
         }
-        let r = try ddp(args + extra, ranks: mpiRanks)
+        let r = try Self.ddp(args + extra, ranks: mpiRanks)
         XCTAssertFalse(r.timedOut, "\(config) timed out")
         XCTAssertEqual(r.exitCode, 0, "\(config) failed:\n\(r.stdout)\n\(r.stderr)")
         return r
@@ -74,7 +74,7 @@ final class JobIntegrationTests: XCTestCase {
     /// `ddp summary` builds the model for the data.
     func checkEvalAndSummary(_ config: String, resumed: MPIRun.Result, checkpoint: String) throws {
         let path = Self.repository.appendingPathComponent("configs/\(config).json").path
-        let eval = try ddp(["eval", path, "--checkpoint", checkpoint], ranks: 2)
+        let eval = try Self.ddp(["eval", path, "--checkpoint", checkpoint], ranks: 2)
         XCTAssertEqual(eval.exitCode, 0, "\(config) eval failed:\n\(eval.stdout)\n\(eval.stderr)")
         // "…; test loss 0.61, test accuracy 0.72, …" after training; "…: 344 samples, loss 0.61, accuracy 0.72, …" from eval.
         let trained = resumed.stdout.components(separatedBy: "; test ").last?.split(separator: "\n").first?
@@ -83,7 +83,7 @@ final class JobIntegrationTests: XCTestCase {
         XCTAssertNotNil(trained, resumed.stdout)
         XCTAssertEqual(evaluated, trained, "\(config): eval of the last checkpoint differs from the run's final evaluation")
         if config == "mlp_fraud" { XCTAssertTrue(eval.stdout.contains("precision") && eval.stdout.contains("auc"), eval.stdout) }
-        let summary = try ddp(["summary", path], ranks: nil)
+        let summary = try Self.ddp(["summary", path], ranks: nil)
         XCTAssertEqual(summary.exitCode, 0, summary.stderr)
         XCTAssertTrue(summary.stdout.contains(config == "mlp_fraud" ? "Total params: 4,097" : "Total params: 594"), summary.stdout)
     }
@@ -115,7 +115,10 @@ final class JobIntegrationTests: XCTestCase {
         let base = NSTemporaryDirectory() + "ddp-tbptt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
         _ = try train("lstm_shakespeare", steps: 4, out: base + "/two", mpiRanks: nil, extra: ["--ranks", "2", "--set", "training.batch_size=2", "--set", "model.dropout=0"])
-        _ = try train("lstm_shakespeare", steps: 4, out: base + "/one", mpiRanks: nil, extra: ["--ranks", "1", "--set", "training.batch_size=4", "--set", "model.dropout=0"])
+        let run = try train("lstm_shakespeare", steps: 4, out: base + "/one", mpiRanks: nil,
+                            extra: ["--ranks", "1", "--set", "training.batch_size=4", "--set", "model.dropout=0"])
+        // A language model is evaluated on its validation split, and its last line says so.
+        XCTAssertTrue(run.stdout.contains("4 steps in") && run.stdout.contains("; validation loss "), run.stdout)
         let two = try Checkpoint(contentsOf: checkpoint(base + "/two", step: 4))
         let one = try Checkpoint(contentsOf: checkpoint(base + "/one", step: 4))
         XCTAssertEqual(two.names, one.names)

@@ -32,7 +32,7 @@ extension DatasetName: ConfigChoice {
         case .tinyShakespeare: return [.languageModel]
         case .creditcardFraudSample: return [.binaryClassification]
         case .karateClub: return [.nodeClassification]
-        case .tatoebaEngFra: return []
+        case .tatoebaEngFra: return [.translation]
         }
     }
 }
@@ -48,9 +48,9 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
 }
 
 /// The `data` section. Image datasets take `scale` and the limits, audio ones the limits and
-/// the keys of `AudioDataSpec`; the text dataset takes
-/// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV and graph data sets
-/// the keys of `TabularDataSpec` and `GraphDataSpec`.
+/// the keys of `AudioDataSpec`; the text dataset takes `sequence_length`, `validation_fraction`
+/// and `random_offsets`; the CSV, graph and sentence-pair data sets the keys of `TabularDataSpec`,
+/// `GraphDataSpec` and `TranslationDataSpec`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
@@ -73,6 +73,8 @@ public struct DataSpec: Sendable, Equatable {
     public var audio: AudioDataSpec?
     /// Graph data sets only (their files are named in the config, not looked up by `dir`).
     public var graph: GraphDataSpec?
+    /// Sentence-pair data sets only.
+    public var translation: TranslationDataSpec?
 
     init(reading r: ObjectReader, task: TaskKind) throws {
         dataset = try r.required("dataset")
@@ -89,6 +91,8 @@ public struct DataSpec: Sendable, Equatable {
         directory = try r.nullable("dir", .nonEmpty)
         if dataset == .creditcardFraudSample {
             tabular = try TabularDataSpec(reading: r)
+        } else if dataset == .tatoebaEngFra {
+            translation = try TranslationDataSpec(reading: r)
         } else if dataset.imageShape != nil || dataset == .spokenDigits {
             if dataset == .spokenDigits {
                 audio = try AudioDataSpec(reading: r)

@@ -1,4 +1,5 @@
 import Autograd
+import Datasets
 import Foundation
 import NN
 import Optim
@@ -10,6 +11,7 @@ public enum TaskKind: String, CaseIterable, Sendable, ConfigChoice {
     case gan
     case binaryClassification = "binary_classification"
     case nodeClassification = "node_classification"
+    case translation
 
     static let kind = "task"
 }
@@ -142,6 +144,11 @@ public struct JobConfig: Sendable {
                 return spec
             }
             (model, loss, metrics) = (nil, nil, [])
+        case .translation:
+            let model = try r.object("model") { try ModelSpec(reading: $0, task: task, input: .fromData) }
+            // The loss is fixed: token cross-entropy from logits with the padding left out.
+            (self.model, loss, metrics) = (model, .maskedSparseCategoricalCrossentropy(ignoreClass: Int(WordVocabulary.pad)), [])
+            (latentDim, generator, discriminator) = (nil, nil, nil)
         }
         optimizer = try r.object("optimizer") { try OptimizerSpec(reading: $0) }
         schedule = try r.object("schedule", required: false) { try ScheduleSpec(reading: $0) }

@@ -88,6 +88,8 @@ extension JobConfig {
                                  "output shape \(shapeString(output)) does not fit \(expected.reason): expected \(shapeString(expected.shape))")
             }
             return built
+        case .transformerSeq2Seq?:
+            preconditionFailure("the translation model needs its data's vocabularies: use buildTranslationModel(_:)")
         case nil:
             preconditionFailure("task \"gan\" has two models: use buildGAN()")
         }

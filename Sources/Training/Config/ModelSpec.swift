@@ -9,6 +9,8 @@ public enum ModelType: String, CaseIterable, Sendable, ConfigChoice {
     case transformerLM = "transformer_lm"
     /// The character-level LSTM: embedding, stacked stateful LSTMs, logits over the vocabulary.
     case lstmLM = "lstm_lm"
+    /// The encoder-decoder Transformer for translation.
+    case transformerSeq2Seq = "transformer_seq2seq"
 
     static let kind = "model type"
 }
@@ -18,12 +20,14 @@ public enum ModelSpec: Sendable, Equatable {
     case sequential(SequentialSpec)
     case transformerLM(TransformerLMSpec)
     case lstmLM(LSTMLMSpec)
+    case transformerSeq2Seq(TransformerSeq2SeqSpec)
 
     public var type: ModelType {
         switch self {
         case .sequential: return .sequential
         case .transformerLM: return .transformerLM
         case .lstmLM: return .lstmLM
+        case .transformerSeq2Seq: return .transformerSeq2Seq
         }
     }
 
@@ -32,7 +36,7 @@ public enum ModelSpec: Sendable, Equatable {
         switch self {
         case .transformerLM(let spec): return spec
         case .lstmLM(let spec): return spec
-        case .sequential: return nil
+        case .sequential, .transformerSeq2Seq: return nil
         }
     }
 
@@ -40,9 +44,15 @@ public enum ModelSpec: Sendable, Equatable {
     init(reading r: ObjectReader, task: TaskKind, input: InputShapeRule) throws {
         let type = try r.optional("type", default: ModelType.sequential)
         r.scope = "for model type \"\(type.rawValue)\""
+        guard (type == .transformerSeq2Seq) == (task == .translation) else {
+            throw r.error("type", task == .translation ? "task \"translation\" needs model type \"transformer_seq2seq\", not \"\(type.rawValue)\""
+                                                       : "model type \"transformer_seq2seq\" needs task \"translation\", not \"\(task.rawValue)\"")
+        }
         switch type {
         case .sequential:
             self = .sequential(try SequentialSpec(reading: r, input: input))
+        case .transformerSeq2Seq:
+            self = .transformerSeq2Seq(try TransformerSeq2SeqSpec(reading: r))
         case .transformerLM, .lstmLM:
             guard task == .languageModel else {
                 throw r.error("type", "model type \"\(type.rawValue)\" needs task \"language_model\", not \"\(task.rawValue)\"")

@@ -11,7 +11,8 @@ public struct TrainingSpec: Sendable, Equatable {
     public var shuffle = true
     public var evalBatchSize = 256
     public var logEverySteps = 50
-    /// GAN and language model only: write a sample (image grid, generated text) this often.
+    /// GAN, language model and translation only: write a sample (image grid, generated text,
+    /// translations) this often.
     public var sampleEverySteps: Int?
     /// A NaN or infinity in the loss or the gradients: stop, or skip the step.
     public var nonFinite = NonFinitePolicy.stop
@@ -39,6 +40,6 @@ public struct TrainingSpec: Sendable, Equatable {
         nonFinite = try r.optional("non_finite", default: nonFinite)
         maxConsecutiveSkips = try r.optional("max_consecutive_skips", default: maxConsecutiveSkips, positive)
         r.scope = "for task \"\(task.rawValue)\""
-        if task == .gan || task == .languageModel { sampleEverySteps = try r.nullable("sample_every_steps", positive) }
+        if [.gan, .languageModel, .translation].contains(task) { sampleEverySteps = try r.nullable("sample_every_steps", positive) }
     }
 }

@@ -42,6 +42,9 @@ public enum JobFactory {
             let (data, train, test, standardizer) = try loadTabular(config, from: dir)
             let model = try config.buildBinaryClassifier(features: data.featureCount, source: data.source)
             return PreparedJob(config: config, parts: .tabular(data: data, train: train, test: test, standardizer: standardizer, model: model))
+        case .translation:
+            let data = try config.loadTranslationData(from: dir)
+            return PreparedJob(config: config, parts: .translation(data: data, model: try config.buildTranslationModel(data)))
         case .nodeClassification:
             let (graph, train, test, model) = try loadGraph(config)
             return PreparedJob(config: config, parts: .nodes(graph: graph, train: train, test: test, model: model))

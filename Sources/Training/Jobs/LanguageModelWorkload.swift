@@ -25,6 +25,7 @@ public final class LanguageModelWorkload: SingleNetworkWorkload {
     public let vocabulary: CharacterVocabulary
     public let trainWindows: TokenWindows
     public let validationWindows: TokenWindows
+    public var evaluationSplit: String { "validation" }
     public let sequenceLength: Int
     public let microBatch: Int
     public let evaluationBatch: Int

@@ -11,6 +11,7 @@ public struct PreparedJob {
         case gan(train: ImageDataset, generator: Sequential, discriminator: Sequential)
         case tabular(data: TabularDataset, train: [Int], test: [Int], standardizer: Standardizer?, model: Sequential)
         case nodes(graph: NodeGraph, train: [Int], test: [Int], model: NodeClassifier)
+        case translation(data: TranslationData, model: TransformerSeq2Seq)
     }
 
     public let config: JobConfig
@@ -49,6 +50,12 @@ public struct PreparedJob {
         case let .nodes(graph, train, test, model):
             try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
             return JobFactory.nodeClassificationWorkload(config, comm: comm, graph: graph, train: train, test: test, model: model)
+        case let .translation(data, model):
+            try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
+            let trainer = DataParallelTrainer(model: model, loss: config.loss!, metric: config.loss!.accuracyMetric, comm: comm,
+                                              options: config.parallelOptions, optimizer: config.makeOptimizer())
+            return TranslationWorkload(trainer: trainer, model: model, data: data, microBatch: t.batchSize,
+                                       evaluationBatch: t.evalBatchSize, seed: config.seed)
         }
     }
 }

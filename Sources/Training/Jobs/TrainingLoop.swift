@@ -149,8 +149,9 @@ public final class TrainingLoop {
             try curves.write(to: settings.outputDirectory)
             var line = "\(settings.name): \(step) steps in \(ProgressFormat.duration(wall)) (\(String(format: "%.1f", wall)) s)"
             if let e = evaluation {
-                line += "; test loss \(ProgressFormat.value(e.loss))"
-                for m in e.metrics { line += ", test \(m.name) \(ProgressFormat.value(m.value))" }
+                let split = workload.evaluationSplit
+                line += "; \(split) loss \(ProgressFormat.value(e.loss))"
+                for m in e.metrics { line += ", \(split) \(m.name) \(ProgressFormat.value(m.value))" }
             }
             if skippedSteps > 0 { line += "; \(skippedSteps) step\(skippedSteps == 1 ? "" : "s") skipped (non-finite)" }
             say(line)

@@ -15,6 +15,8 @@ public protocol Workload: AnyObject {
     func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog
     /// Metrics on the held-out split, combined across ranks (nil when there is none).
     func evaluate() -> EvaluationLog?
+    /// Which split `evaluate()` measures, as the run's last line names it ("test", "validation").
+    var evaluationSplit: String { get }
     /// Something to show a person: generated images or text (nil when the job has none).
     func sample(step: Int) -> Sample?
     /// The networks whose parameters and optimizer state a checkpoint holds, each under a prefix.
@@ -53,6 +55,7 @@ extension Workload {
         Training.rankShare(of: count, rank: rank ?? comm.rank, ranks: comm.size)
     }
 
+    public var evaluationSplit: String { "test" }
     public var carriedStateShapes: [(name: String, shape: [Int])] { [] }
     public func carriedState() -> [(name: String, tensor: Tensor)] { [] }
     public func restoreCarriedState(_ tensors: [String: Tensor]?) {}
