@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read untrusted bytes — the job config, the IDX and CIFAR-10 readers
-# (raw or gzip), the safetensors checkpoint loader and the PNG / JPEG decoders — with libFuzzer +
-# AddressSanitizer (libpng and libjpeg themselves are the system's, not instrumented).
+# (raw or gzip), the safetensors checkpoint loader, the PNG / JPEG decoders and the WAV reader — with
+# libFuzzer + AddressSanitizer (libpng and libjpeg themselves are the system's, not instrumented).
 #   launch/fuzz.sh [seconds-per-target] [target ...]     (default 60 s; all five targets)
 # Builds the targets of Tests/Fuzz (a separate package: the normal build never sees them),
 # writes a seed corpus of small valid inputs (Tests/Fuzz/make_seeds.py), runs each target for the
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzConfig FuzzIDX FuzzCIFAR FuzzSafetensors FuzzImage)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzConfig FuzzIDX FuzzCIFAR FuzzSafetensors FuzzImage FuzzWAV)
 work=$(mkdir -p "${DDP_FUZZ_DIR:-.build/fuzz}" && cd "${DDP_FUZZ_DIR:-.build/fuzz}" && pwd)
 # The Swift backtracer would spend tens of seconds on each crash libFuzzer provokes.
 export SWIFT_BACKTRACE=enable=no

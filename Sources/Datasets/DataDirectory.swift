@@ -17,9 +17,12 @@ public enum DatasetName: String, CaseIterable, Sendable {
     /// Images in class folders (`ImageFolder`): the config names the folder, which holds
     /// `train/<class>/…` and `test/<class>/…`.
     case imageFolder = "image-folder"
+    /// WAV clips of the digits in train/<digit>/ and test/<digit>/ (launch/data/make-spoken-digits.sh).
+    case spokenDigits = "spoken-digits"
 
-    /// Files (each raw or `.gz`) of which a folder must hold at least one to be taken for this
-    /// data set, so an empty or unrelated folder of the right name is passed over.
+    /// Files (each raw or `.gz`; a name ending in "/" is a folder) of which a folder must hold
+    /// at least one to be taken for this data set, so an empty or unrelated folder of the right
+    /// name is passed over.
     public var markerFiles: [String] {
         switch self {
         case .mnist, .fashionMNIST: return [MNIST.fileNames(.train).images, MNIST.fileNames(.test).images]
@@ -28,21 +31,23 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .tatoebaEngFra: return ["eng-fra.txt"]
         case .creditcardFraudSample: return ["creditcard_sample.csv"]
         case .karateClub: return ["karate_club.edges", "karate_club.labels"]
-        case .imageFolder: return []
+        case .imageFolder, .spokenDigits: return ["train/"]
         }
     }
 
-    /// Whether `folder` holds this data set: one of the marker files, or for an image folder a
-    /// `train` subfolder.
+    /// Whether `folder` holds this data set: one of its markers (a marker ending in "/" is a
+    /// folder, e.g. an image folder's or the spoken digits' `train/`).
     func isPresent(in folder: String) -> Bool {
-        if self == .imageFolder { return DataFile.isDirectory(DataFile.join(folder, DataSplit.train.rawValue)) }
-        return markerFiles.contains { (try? DataFile.locate($0, in: folder)) != nil }
+        markerFiles.contains { name in
+            name.hasSuffix("/") ? DataFile.isDirectory(DataFile.join(folder, String(name.dropLast())))
+                                : (try? DataFile.locate(name, in: folder)) != nil
+        }
     }
 
     /// Why `folder` was passed over although it exists.
     var absenceReason: String {
         if self == .imageFolder { return "folder has no train/ subfolder (train/<class>/*.png|jpg|jpeg)" }
-        return "folder has no " + markerFiles.map { $0 + "[.gz]" }.joined(separator: " or ")
+        return "folder has no " + markerFiles.map { $0.hasSuffix("/") ? $0 : $0 + "[.gz]" }.joined(separator: " or ")
     }
 
     /// How to get the data set, for `DatasetNotFound`.
@@ -56,6 +61,9 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .imageFolder:
             return "pass --data-dir DIR (or set \(DataDirectory.environmentVariable)=DIR, or data.dir) where DIR contains the folder "
                 + "with train/<class>/*.png|jpg|jpeg and test/<class>/…; launch/data/make-cifar-pngs.sh writes one from CIFAR-10"
+        case .spokenDigits:
+            return "run launch/data/make-spoken-digits.sh DIR/\(rawValue) (needs apt-get install espeak-ng), then pass --data-dir DIR "
+                + "(or set \(DataDirectory.environmentVariable)=DIR); any folder with train/0..9/*.wav and test/0..9/*.wav will do"
         default: files = markerFiles.joined(separator: ", ")
         }
         let folder = "pass --data-dir DIR (or set \(DataDirectory.environmentVariable)=DIR) where DIR contains \(rawValue)/ with \(files)"

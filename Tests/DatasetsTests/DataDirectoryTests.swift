@@ -102,6 +102,7 @@ final class DataDirectoryTests: XCTestCase {
 
     func testEveryDatasetHasAFolderName() {
         XCTAssertEqual(DatasetName.allCases.map(\.rawValue),
-                       ["mnist", "fashion-mnist", "cifar10", "tinyshakespeare", "tatoeba-eng-fra", "creditcard-fraud-sample", "karate-club", "image-folder"])
+                       ["mnist", "fashion-mnist", "cifar10", "tinyshakespeare", "tatoeba-eng-fra", "creditcard-fraud-sample", "karate-club",
+                        "image-folder", "spoken-digits"])
     }
 }

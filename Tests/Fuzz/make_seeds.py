@@ -30,6 +30,17 @@ for name, data in [("images", images), ("labels", labels)]:
     write("FuzzIDX", name, data)
     write("FuzzIDX", name + ".gz", gzip.compress(data, mtime=0))
 
+# WAV: 16-bit PCM, mono at 22,050 Hz (espeak-ng's) and stereo at 8 kHz with a LIST chunk.
+def wav(rate, channels, samples, extra=b""):
+    data = struct.pack("<%dh" % len(samples), *samples)
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * 2 * channels, 2 * channels, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + extra + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+write("FuzzWAV", "mono.wav", wav(22050, 1, [int(8000 * ((i * 37) % 200 - 100) / 100) for i in range(600)]))
+write("FuzzWAV", "stereo.wav", wav(8000, 2, [(i * 997) % 20000 - 10000 for i in range(400)], b"LIST" + struct.pack("<I", 3) + b"abc\0"))
+
 # CIFAR-10: 2 records (label + 3072 bytes), raw and gzipped.
 records = b"".join(bytes([label]) + bytes((i * 7 + label) % 256 for i in range(3072)) for label in (6, 9))
 write("FuzzCIFAR", "batch.bin", records)

@@ -259,7 +259,8 @@ final class ConfigTests: XCTestCase {
                        "configs/t.json: optimizer.name: unknown optimizer \"adamm\" (valid: \"adam\", \"adamw\", \"sgd\"); did you mean \"adam\"?")
         XCTAssertEqual(error(editing: ["data.dataset=fashion_mnist"]),
                        "configs/t.json: data.dataset: unknown dataset \"fashion_mnist\" (valid: \"mnist\", \"fashion-mnist\", \"cifar10\", "
-                       + "\"tinyshakespeare\", \"tatoeba-eng-fra\", \"creditcard-fraud-sample\", \"karate-club\", \"image-folder\"); did you mean \"fashion-mnist\"?")
+                       + "\"tinyshakespeare\", \"tatoeba-eng-fra\", \"creditcard-fraud-sample\", \"karate-club\", \"image-folder\", "
+                       + "\"spoken-digits\"); did you mean \"fashion-mnist\"?")
         XCTAssertEqual(error(editing: ["metrics=[\"acc\"]"]),
                        "configs/t.json: metrics[0]: unknown metric \"acc\" (valid: \"accuracy\", \"sparse_categorical_accuracy\", "
                        + "\"categorical_accuracy\", \"binary_accuracy\")")
@@ -271,7 +272,7 @@ final class ConfigTests: XCTestCase {
     func testTaskSpecificChecks() {
         XCTAssertEqual(error(editing: ["data.dataset=tinyshakespeare"]),
                        "configs/t.json: data.dataset: dataset \"tinyshakespeare\" does not fit task \"classification\" "
-                       + "(datasets for it: \"mnist\", \"fashion-mnist\", \"cifar10\", \"image-folder\")")
+                       + "(datasets for it: \"mnist\", \"fashion-mnist\", \"cifar10\", \"image-folder\", \"spoken-digits\")")
         XCTAssertEqual(error(editing: ["model.type=transformer_lm"]),
                        "configs/t.json: model.type: model type \"transformer_lm\" needs task \"language_model\", not \"classification\"")
         XCTAssertEqual(error(editing: ["model.input_shape=[32,32,3]"]),

@@ -18,19 +18,20 @@ extension DatasetName: ConfigChoice {
         switch self {
         case .fashionMNIST, .mnist: return [MNIST.side, MNIST.side, 1]
         case .cifar10: return [CIFAR10.side, CIFAR10.side, 3]
-        case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample, .karateClub: return nil
+        case .tinyShakespeare, .tatoebaEngFra, .creditcardFraudSample, .karateClub, .spokenDigits: return nil
         case .imageFolder: return nil
         }
     }
 
-    /// Number of classes of an image dataset; nil for image folders, which have as many as
-    /// class folders.
-    public var classes: Int? { imageShape == nil ? nil : 10 }
+    /// Number of classes of a classification data set (images, spoken digits); nil for image
+    /// folders, which have as many as class folders.
+    public var classes: Int? { imageShape == nil && self != .spokenDigits ? nil : 10 }
 
     /// The tasks this dataset can feed.
     public var tasks: [TaskKind] {
         switch self {
         case .fashionMNIST, .mnist, .cifar10: return [.classification, .gan]
+        case .spokenDigits: return [.classification]
         case .tinyShakespeare: return [.languageModel]
         case .creditcardFraudSample: return [.binaryClassification]
         case .karateClub: return [.nodeClassification]
@@ -51,17 +52,17 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
 }
 
 /// The `data` section. Image datasets take `scale` and the limits, and for classification
-/// `augment`; image folders `folder`, `target_size`, `rescale`, the limits and `augment`; the
-/// text dataset takes `sequence_length`, `validation_fraction` and `random_offsets`; the CSV,
-/// graph and sentence-pair data sets the keys of `TabularDataSpec`, `GraphDataSpec` and
-/// `TranslationDataSpec`.
+/// `augment`; image folders `folder`, `target_size`, `rescale`, the limits and `augment`; audio
+/// ones the limits and the keys of `AudioDataSpec`; the text dataset takes `sequence_length`,
+/// `validation_fraction` and `random_offsets`; the CSV, graph and sentence-pair data sets the
+/// keys of `TabularDataSpec`, `GraphDataSpec` and `TranslationDataSpec`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
     public var directory: String?
     /// Images only.
     public var scale: PixelScale?
-    /// Images only: use at most this many training / test examples.
+    /// Images and audio only: use at most this many training / test examples.
     public var trainLimit: Int?
     public var testLimit: Int?
     /// Image classification only: random transforms of the training images (`data.augment`).
@@ -80,6 +81,8 @@ public struct DataSpec: Sendable, Equatable {
     public var randomOffsets: Bool?
     /// CSV data sets only.
     public var tabular: TabularDataSpec?
+    /// Audio data sets only.
+    public var audio: AudioDataSpec?
     /// Graph data sets only (their files are named in the config, not looked up by `dir`).
     public var graph: GraphDataSpec?
     /// Sentence-pair data sets only.
@@ -102,11 +105,13 @@ public struct DataSpec: Sendable, Equatable {
             tabular = try TabularDataSpec(reading: r)
         } else if dataset == .tatoebaEngFra {
             translation = try TranslationDataSpec(reading: r)
-        } else if dataset.imageShape != nil || dataset == .imageFolder {
+        } else if dataset.imageShape != nil || dataset == .imageFolder || dataset == .spokenDigits {
             if dataset == .imageFolder {
                 folder = try r.required("folder", .nonEmpty)
                 targetSize = try r.required("target_size", .positive)
                 rescale = try r.optional("rescale", default: 1.0 / 255, .greaterThan(0))
+            } else if dataset == .spokenDigits {
+                audio = try AudioDataSpec(reading: r)
             } else {
                 scale = try r.optional("scale", default: .unit)
             }

@@ -122,6 +122,7 @@ public struct JobConfig: Sendable {
         switch task {
         case .classification, .languageModel, .binaryClassification, .nodeClassification:
             let input = data.sequenceLength.map { InputShapeRule(shape: [$0], reshapable: false, reason: "data.sequence_length \($0)") }
+                ?? data.audio?.inputRule
                 ?? (data.imageShape == nil ? InputShapeRule.fromData : InputShapeRule.images(of: data))
             let model = try r.object("model") { try ModelSpec(reading: $0, task: task, input: input) }
             let loss = try r.loss()

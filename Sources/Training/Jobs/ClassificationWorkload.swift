@@ -5,15 +5,15 @@ import NN
 import Optim
 import TensorCore
 
-/// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`,
-/// the training images randomly transformed by `augmentation` when one is set (never the test
-/// images). With binary cross-entropy (two classes, one score per image) the targets are 0/1
-/// and evaluation reports the binary metrics (`binaryEvaluation`).
+/// Classification (the CNN jobs, the spoken digits): batches of samples and labels from
+/// `LabelledSamples` (images or audio feature sequences), the training images randomly
+/// transformed by `augmentation` when one is set (never the test samples). With binary
+/// cross-entropy (two classes, one score per sample) the targets are 0/1 and evaluation reports
+/// the binary metrics (`binaryEvaluation`).
 public final class ClassificationWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
-    public let train: ImageDataset
-    public let test: ImageDataset
-    public let scaling: PixelScaling
+    public let train: any LabelledSamples
+    public let test: any LabelledSamples
     public let microBatch: Int
     public let evaluationBatch: Int
     public let seed: UInt64
@@ -21,18 +21,16 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
     public var trainSampleCount: Int { train.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 
-    public init(trainer: DataParallelTrainer, train: ImageDataset, test: ImageDataset, scaling: PixelScaling,
+    public init(trainer: DataParallelTrainer, train: any LabelledSamples, test: any LabelledSamples,
                 microBatch: Int, evaluationBatch: Int, seed: UInt64, augmentation: ImageAugmentation? = nil) {
         self.trainer = trainer
         self.train = train
         self.test = test
-        self.scaling = scaling
         self.microBatch = microBatch
         self.evaluationBatch = evaluationBatch
         self.seed = seed
         self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
     }
-
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
         trainer.trainStep(microBatches(indices, size: microBatch) { batch(train, $0, augmentedAt: step) }, seed: seed, step: step)
@@ -56,15 +54,15 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
 
     public func sample(step: Int) -> Sample? { nil }
 
-    /// Images scaled as configured (and augmented with the draws of training step
-    /// `augmentedAt` when given), and targets as the loss wants them: class indices, one-hot
-    /// rows for categorical cross-entropy, a [k, 1] column of 0/1 for binary cross-entropy.
-    func batch(_ data: ImageDataset, _ indices: ArraySlice<Int>, augmentedAt step: Int? = nil) -> (inputs: Tensor, targets: Tensor) {
+    /// Samples (training images augmented with the draws of training step `augmentedAt` when
+    /// given), and targets as the loss wants them: class indices, one-hot rows for categorical
+    /// cross-entropy, a [k, 1] column of 0/1 for binary cross-entropy.
+    func batch(_ data: any LabelledSamples, _ indices: ArraySlice<Int>, augmentedAt step: Int? = nil) -> (inputs: Tensor, targets: Tensor) {
         let x = Tensor(uninitialized: [indices.count] + data.sampleShape)
-        data.fillImages(indices, into: x, scaling: scaling)
+        data.fillSamples(indices, into: x)
         if let step, let augmentation {
-            augmentation.apply(to: x, indices: indices, height: data.height, width: data.width, channels: data.channels,
-                               seed: seed, step: step)
+            let shape = data.sampleShape
+            augmentation.apply(to: x, indices: indices, height: shape[0], width: shape[1], channels: shape[2], seed: seed, step: step)
         }
         let binary: Bool
         if case .binaryCrossentropy = trainer.loss { binary = true } else { binary = false }

@@ -29,7 +29,7 @@ public enum JobFactory {
         let dir = config.data.graph == nil ? try dataDirectory(config, explicit: explicit) : ""
         switch config.task {
         case .classification:
-            let (train, test) = try loadImages(config, from: dir)
+            let (train, test) = try loadClassificationSamples(config, from: dir)
             let model = try config.buildModel(classCount: train.classCount)
             return PreparedJob(config: config, parts: .classification(train: train, test: test, model: model))
         case .languageModel:
@@ -75,6 +75,17 @@ public enum JobFactory {
     static func scaling(_ config: JobConfig) -> PixelScaling {
         if let factor = config.data.rescale { return .factor(Float(factor)) }
         return config.data.scale == .symmetric ? .symmetric : .unitInterval
+    }
+
+    /// The two splits a classifier learns from: audio features standardised on the training
+    /// split, or images scaled as configured; cut to the configured limits.
+    static func loadClassificationSamples(_ config: JobConfig, from dir: String) throws -> (any LabelledSamples, any LabelledSamples) {
+        if let audio = config.data.audio {
+            return try SpokenDigits.loadStandardized(from: dir, settings: audio.settings, trainLimit: config.data.trainLimit,
+                                                     testLimit: config.data.testLimit)
+        }
+        let (train, test) = try loadImages(config, from: dir)
+        return (ScaledImages(images: train, scaling: scaling(config)), ScaledImages(images: test, scaling: scaling(config)))
     }
 
     /// The training split (and the test split) of an image data set, cut to the configured limits.

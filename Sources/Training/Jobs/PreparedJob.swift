@@ -6,7 +6,7 @@ import NN
 /// a communicator to become a workload.
 public struct PreparedJob {
     enum Parts {
-        case classification(train: ImageDataset, test: ImageDataset, model: Sequential)
+        case classification(train: any LabelledSamples, test: any LabelledSamples, model: Sequential)
         case languageModel(corpus: TextCorpus, model: Sequential)
         case gan(train: ImageDataset, generator: Sequential, discriminator: Sequential)
         case tabular(data: TabularDataset, train: [Int], test: [Int], standardizer: Standardizer?, model: Sequential)
@@ -27,9 +27,8 @@ public struct PreparedJob {
             try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
             let trainer = DataParallelTrainer(model: model, loss: config.loss!, metric: config.metrics.first ?? config.loss!.accuracyMetric,
                                               comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
-            return ClassificationWorkload(trainer: trainer, train: train, test: test, scaling: JobFactory.scaling(config),
-                                          microBatch: t.batchSize, evaluationBatch: t.evalBatchSize, seed: config.seed,
-                                          augmentation: config.data.augment)
+            return ClassificationWorkload(trainer: trainer, train: train, test: test, microBatch: t.batchSize,
+                                          evaluationBatch: t.evalBatchSize, seed: config.seed, augmentation: config.data.augment)
         case let .languageModel(corpus, model):
             try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
             let (train, validation) = corpus.split(trainFraction: 1 - (config.data.validationFraction ?? 0.1))
