@@ -279,7 +279,7 @@ final class ConfigTests: XCTestCase {
                        + "another shape of 784 elements")
         XCTAssertEqual(error(editing: ["data.sequence_length=128"]),
                        "configs/t.json: data.sequence_length: unknown key for dataset \"mnist\" "
-                       + "(allowed: dataset, dir, scale, test_limit, train_limit)")
+                       + "(allowed: augment, dataset, dir, scale, test_limit, train_limit)")
         XCTAssertEqual(error(editing: ["loss.name=mse", "metrics=[\"accuracy\"]"], removing: ["loss.from_logits"]),
                        "configs/t.json: metrics[0]: \"accuracy\" has no meaning for loss mean_squared_error")
         // Images may be reshaped to any input shape with as many elements.

@@ -112,7 +112,7 @@ final class DataShapedJobTests: XCTestCase {
     /// Trains `config` with `overrides` on `ranks` in-process ranks through the real factory and
     /// loop; returns each rank's final parameters and rank 0's final evaluation.
     static func train(_ config: String, ranks: Int, batch: Int, steps: Int, _ overrides: [String], out given: String? = nil,
-                      resume: String? = nil) throws -> ([[Float]], EvaluationLog?) {
+                      resume: String? = nil, dataDirectory: String = dataDirectory) throws -> ([[Float]], EvaluationLog?) {
         let out = given ?? NSTemporaryDirectory() + "ddp-shaped-\(UUID().uuidString)"
         defer { if given == nil { try? FileManager.default.removeItem(atPath: out) } }
         let job = try load(config, overrides + ["training.batch_size=\(batch)", "training.max_steps=\(steps)", "checkpoint.every_steps=3"])

@@ -46,9 +46,9 @@ public enum PixelScale: String, CaseIterable, Sendable, ConfigChoice {
     static let kind = "pixel scale"
 }
 
-/// The `data` section. Image datasets take `scale` and the limits; the text dataset takes
-/// `sequence_length`, `validation_fraction` and `random_offsets`; the CSV and graph data sets
-/// the keys of `TabularDataSpec` and `GraphDataSpec`.
+/// The `data` section. Image datasets take `scale` and the limits, and for classification
+/// `augment`; the text dataset takes `sequence_length`, `validation_fraction` and
+/// `random_offsets`; the CSV and graph data sets the keys of `TabularDataSpec` and `GraphDataSpec`.
 public struct DataSpec: Sendable, Equatable {
     public var dataset: DatasetName
     /// Where the files are; nil: the readers' default location.
@@ -58,6 +58,8 @@ public struct DataSpec: Sendable, Equatable {
     /// Images only: use at most this many training / test examples.
     public var trainLimit: Int?
     public var testLimit: Int?
+    /// Image classification only: random transforms of the training images (`data.augment`).
+    public var augment: ImageAugmentation?
     /// Text only: characters per training sequence.
     public var sequenceLength: Int?
     /// Text only: the fraction of the text held out for validation.
@@ -89,6 +91,9 @@ public struct DataSpec: Sendable, Equatable {
             scale = try r.optional("scale", default: .unit)
             trainLimit = try r.nullable("train_limit", .atLeast(1))
             testLimit = try r.nullable("test_limit", .atLeast(1))
+            if task == .classification, let shape = dataset.imageShape {
+                augment = try r.object("augment", required: false) { try ImageAugmentation(reading: $0, imageShape: shape) }
+            }
         } else {
             sequenceLength = try r.required("sequence_length", .atLeast(1))
             validationFraction = try r.optional("validation_fraction", default: 0.1, .open(0, 1))

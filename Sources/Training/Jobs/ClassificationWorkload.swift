@@ -5,7 +5,9 @@ import NN
 import Optim
 import TensorCore
 
-/// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`.
+/// Image classification (the CNN jobs): batches of images and labels from an `ImageDataset`,
+/// the training images randomly transformed by `augmentation` when one is set (never the test
+/// images).
 public final class ClassificationWorkload: SingleNetworkWorkload {
     public let trainer: DataParallelTrainer
     public let train: ImageDataset
@@ -14,11 +16,12 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
     public let microBatch: Int
     public let evaluationBatch: Int
     public let seed: UInt64
+    public let augmentation: ImageAugmentation?
     public var trainSampleCount: Int { train.count }
     public var samplesPerStep: Int { microBatch * trainer.options.gradientAccumulation }
 
     public init(trainer: DataParallelTrainer, train: ImageDataset, test: ImageDataset, scaling: PixelScaling,
-                microBatch: Int, evaluationBatch: Int, seed: UInt64) {
+                microBatch: Int, evaluationBatch: Int, seed: UInt64, augmentation: ImageAugmentation? = nil) {
         self.trainer = trainer
         self.train = train
         self.test = test
@@ -26,11 +29,12 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
         self.microBatch = microBatch
         self.evaluationBatch = evaluationBatch
         self.seed = seed
+        self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
     }
 
 
     public func trainStep(_ indices: ArraySlice<Int>, step: Int) -> StepLog {
-        trainer.trainStep(microBatches(indices, size: microBatch) { batch(train, $0) }, seed: seed, step: step)
+        trainer.trainStep(microBatches(indices, size: microBatch) { batch(train, $0, augmentedAt: step) }, seed: seed, step: step)
     }
 
     public func evaluate() -> EvaluationLog? {
@@ -46,11 +50,16 @@ public final class ClassificationWorkload: SingleNetworkWorkload {
 
     public func sample(step: Int) -> Sample? { nil }
 
-    /// Images scaled as configured, and targets as the loss wants them: class indices, or
-    /// one-hot rows for categorical cross-entropy.
-    func batch(_ data: ImageDataset, _ indices: ArraySlice<Int>) -> (inputs: Tensor, targets: Tensor) {
+    /// Images scaled as configured (and augmented with the draws of training step
+    /// `augmentedAt` when given), and targets as the loss wants them: class indices, or one-hot
+    /// rows for categorical cross-entropy.
+    func batch(_ data: ImageDataset, _ indices: ArraySlice<Int>, augmentedAt step: Int? = nil) -> (inputs: Tensor, targets: Tensor) {
         let x = Tensor(uninitialized: [indices.count] + data.sampleShape)
         data.fillImages(indices, into: x, scaling: scaling)
+        if let step, let augmentation {
+            augmentation.apply(to: x, indices: indices, height: data.height, width: data.width, channels: data.channels,
+                               seed: seed, step: step)
+        }
         let labels = Tensor(uninitialized: [indices.count])
         data.fillLabels(indices, into: labels)
         guard case .categoricalCrossentropy = trainer.loss else { return (x, labels) }

@@ -27,7 +27,8 @@ public struct PreparedJob {
             let trainer = DataParallelTrainer(model: model, loss: config.loss!, metric: config.metrics.first ?? config.loss!.accuracyMetric,
                                               comm: comm, options: config.parallelOptions, optimizer: config.makeOptimizer())
             return ClassificationWorkload(trainer: trainer, train: train, test: test, scaling: JobFactory.scaling(config),
-                                          microBatch: t.batchSize, evaluationBatch: t.evalBatchSize, seed: config.seed)
+                                          microBatch: t.batchSize, evaluationBatch: t.evalBatchSize, seed: config.seed,
+                                          augmentation: config.data.augment)
         case let .languageModel(corpus, model):
             try ConsistencyCheck.verify(config, networks: [("", model)], comm: comm)
             let (train, validation) = corpus.split(trainFraction: 1 - (config.data.validationFraction ?? 0.1))
