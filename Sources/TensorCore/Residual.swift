@@ -20,10 +20,11 @@ public enum Residual {
     /// The gradient for either addend: dy where y > 0, else 0; written or (`accumulate`) added.
     public static func addReLUBackward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>,
                                        count n: Int, accumulate: Bool) {
+        // Unconditional loads, so the ternary is a vector select rather than a branch.
         if accumulate {
-            for i in 0..<n { d[i] += y[i] > 0 ? dy[i] : 0 }
+            for i in 0..<n { let g = dy[i], v = d[i]; d[i] = y[i] > 0 ? v + g : v }
         } else {
-            for i in 0..<n { d[i] = y[i] > 0 ? dy[i] : 0 }
+            for i in 0..<n { let g = dy[i]; d[i] = y[i] > 0 ? g : 0 }
         }
     }
 
