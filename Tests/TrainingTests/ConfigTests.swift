@@ -247,7 +247,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(error(editing: ["model.layers[0].type=Conv3D"]),
                        "configs/t.json: model.layers[0].type: unknown layer type \"Conv3D\" (valid: \"Dense\", \"Conv2D\", \"Conv1D\", "
                        + "\"MaxPooling2D\", \"AveragePooling2D\", \"MaxPooling1D\", \"AveragePooling1D\", \"GlobalAveragePooling1D\", "
-                       + "\"GlobalAveragePooling2D\", \"Flatten\", \"Reshape\", \"Dropout\", \"Embedding\", \"LayerNormalization\", "
+                       + "\"GlobalAveragePooling2D\", \"Flatten\", \"Reshape\", \"Dropout\", \"Embedding\", \"LayerNormalization\", \"BatchNormalization\", \"ResidualBlock\", "
                        + "\"Activation\", \"LeakyReLU\", \"PositionEmbedding\", \"TokenAndPositionEmbedding\", \"TransformerEncoderBlock\", "
                        + "\"LSTM\", \"GraphConv\"); did you mean \"Conv2D\"?")
         XCTAssertEqual(error(editing: ["model.layers[0].activation=relu6"]),
