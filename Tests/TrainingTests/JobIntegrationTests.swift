@@ -13,8 +13,14 @@ final class JobIntegrationTests: XCTestCase {
     static let shrink: [String: [String]] = [
         "cnn_fashion_mnist": ["data.train_limit=256", "data.test_limit=64", "training.batch_size=16"],
         "cnn_cifar10": ["data.train_limit=256", "data.test_limit=64", "training.batch_size=16"],
+        // Two residual blocks (padding and projection shortcuts) stand in for the nine.
         "resnet20_cifar10": ["data.train_limit=256", "data.test_limit=64", "training.batch_size=8", "schedule.warmup_steps=1",
-                             "schedule.decay_steps=10"],
+                             "schedule.decay_steps=10",
+                             "model.layers=[" + ["{\"type\":\"Conv2D\",\"filters\":4,\"kernel_size\":3,\"padding\":\"same\",\"use_bias\":false}",
+                                                 "{\"type\":\"BatchNormalization\"}", "{\"type\":\"Activation\",\"activation\":\"relu\"}",
+                                                 "{\"type\":\"ResidualBlock\",\"filters\":6,\"strides\":2,\"shortcut\":\"padding\"}",
+                                                 "{\"type\":\"ResidualBlock\",\"filters\":8,\"strides\":2}",
+                                                 "{\"type\":\"GlobalAveragePooling2D\"}", "{\"type\":\"Dense\",\"units\":10}"].joined(separator: ",") + "]"],
         "transformer_shakespeare": ["data.sequence_length=32", "data.validation_fraction=0.005", "model.embed_dim=32",
                                     "model.num_heads=2", "model.key_dim=16", "model.ff_dim=64", "model.num_blocks=1",
                                     "training.batch_size=4", "schedule.warmup_steps=1", "schedule.decay_steps=10"],
@@ -77,7 +83,7 @@ final class JobIntegrationTests: XCTestCase {
     /// the ResNet: its moving statistics were checkpointed), and `ddp summary` builds the model.
     func checkEvalAndSummary(_ config: String, resumed: MPIRun.Result, checkpoint: String) throws {
         let path = Self.repository.appendingPathComponent("configs/\(config).json").path
-        let eval = try ddp(["eval", path, "--checkpoint", checkpoint], ranks: 2)
+        let eval = try ddp(["eval", path, "--checkpoint", checkpoint] + Self.shrink[config]!.flatMap { ["--set", $0] }, ranks: 2)
         XCTAssertEqual(eval.exitCode, 0, "\(config) eval failed:\n\(eval.stdout)\n\(eval.stderr)")
         // "…; test loss 0.61, test accuracy 0.72, …" after training; "…: 344 samples, loss 0.61, accuracy 0.72, …" from eval.
         let trained = resumed.stdout.components(separatedBy: "; test ").last?.split(separator: "\n").first?
