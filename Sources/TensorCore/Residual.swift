@@ -1,4 +1,10 @@
 extension ShapeRules {
+    /// A residual block's output and its shortcut: the same shape, no broadcasting.
+    public static func residualAdd(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        guard a == b else { throw ShapeError("add_relu", "block output \(shapeString(a)) and shortcut \(shapeString(b)) differ") }
+        return a
+    }
+
     /// The parameter-free shortcut of a residual block whose shape changes ("option A" of He et
     /// al. 2016): NHWC input subsampled by `stride` on both spatial axes, channels zero-padded
     /// to `channels`.

@@ -5,15 +5,17 @@ extension Variable {
     /// the same shape; backward passes dy where the output is positive to both.
     public func addingReLU(_ shortcut: Variable) -> Variable {
         let a = self, b = shortcut
-        _ = checkShape { try ShapeRules.broadcast(a.shape, b.shape, op: "add_relu") }
-        precondition(a.shape == b.shape, "addingReLU needs equal shapes")
+        _ = checkShape { try ShapeRules.residualAdd(a.shape, b.shape) }
         let y = Tensor(uninitialized: shape)
         Residual.addReLU(a.value.data, b.value.data, y.data, count: count)
         return Variable.record(y, inputs: [a, b]) { g in
-            for v in [a, b] where v.requiresGrad {
+            func pass(to v: Variable) {
+                guard v.requiresGrad else { return }
                 let (d, accumulate) = v.gradSlot()
                 Residual.addReLUBackward(y: y.data, dy: g.data, d.data, count: y.count, accumulate: accumulate)
             }
+            pass(to: a)
+            pass(to: b)
         }
     }
 
