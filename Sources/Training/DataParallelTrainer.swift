@@ -17,6 +17,7 @@ public final class DataParallelTrainer {
     public let loss: Loss
     public let metric: Metric?
     public let options: ParallelOptions
+    let batchNorm: BatchNormReplicas
     public var comm: Communicator { parallel.comm }
     /// Where each step's phases are recorded (nil: nowhere).
     public var timeline: Timeline? {
@@ -34,8 +35,9 @@ public final class DataParallelTrainer {
         self.options = options
         parameters = model.flattenParameters()
         optimizer = makeOptimizer(parameters)
+        batchNorm = BatchNormReplicas(model: model, comm: comm, synchronize: options.syncBatchNorm)
         parallel = DataParallel(parameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
-                                bucketBytes: options.bucketBytes, overlap: options.overlap)
+                                bucketBytes: options.bucketBytes, overlap: options.overlap && !batchNorm.synchronized)
         parallel.broadcastParameters()
     }
 
@@ -78,6 +80,7 @@ public final class DataParallelTrainer {
         let nonFinite = meanLoss.isFinite ? parameters.nonFiniteGradient()?.description : "non-finite loss (\(meanLoss))"
         let lr = learningRate
         if nonFinite == nil { timeline.span(.optimizer) { optimizer.step(learningRate: lr) } }
+        batchNorm.broadcastMovingStatistics(comm)
         let stats = parallel.lastStats
         return StepResult(loss: meanLoss, metric: metricTotal, samples: samples, learningRate: lr,
                           seconds: monotonicSeconds() - start, allreduceSeconds: stats.allreduceSeconds,

@@ -14,6 +14,9 @@ public struct ParallelOptions: Sendable, Equatable {
     public var scaleLearningRate = false
     /// With scaling on, ramp the factor linearly from 1 to N over this many steps (gradual warmup).
     public var warmupSteps = 0
+    /// Batch-normalisation statistics over all ranks' samples (SyncBatchNorm) instead of each
+    /// rank's own (`BatchNormReplicas`).
+    public var syncBatchNorm = false
 
     public init() {}
 

@@ -5,13 +5,15 @@ import Optim
 import TensorCore
 import Training
 
-/// Small CNN, Transformer-block and GAN training runs on synthetic data, shared by the
-/// in-process tests and the `mpirun` worker, so both exercise exactly the same code.
+/// Small CNN, Transformer-block, residual-network and GAN training runs on synthetic data,
+/// shared by the in-process tests and the `mpirun` worker, so both exercise exactly the same
+/// code. The residual network uses batch normalisation, synchronised across ranks unless
+/// `syncBatchNorm` is false (then N ranks × b no longer equal 1 × N·b).
 ///
 /// Rank r of N takes rows N·j + r of each step's global batch (the interleaving the
 /// DistributedSampler uses), so N ranks × b and one rank × N·b see the same samples each step.
 public enum Scenario: String, CaseIterable, Sendable {
-    case cnn, transformer, gan
+    case cnn, transformer, resnet, gan
 
     /// Trains for `steps` optimizer steps and returns the final parameters (for the GAN,
     /// generator then discriminator) as flat arrays. With `perRankSeeds` every rank initialises
@@ -19,16 +21,17 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// `timeline`, the trainer records its steps there.
     public func run(comm: Communicator, perRankBatch b: Int, steps: Int, seed: UInt64 = 42,
                     perRankSeeds: Bool = false, gradientAccumulation: Int = 1, overlap: Bool = true,
-                    timeline: Timeline? = nil) throws -> [Float] {
+                    syncBatchNorm: Bool = true, timeline: Timeline? = nil) throws -> [Float] {
         let modelSeed = perRankSeeds ? seed + UInt64(comm.rank) * 1000 : seed
         var options = ParallelOptions()
         options.overlap = overlap
         options.gradientAccumulation = gradientAccumulation
+        options.syncBatchNorm = syncBatchNorm
         // Tiny buckets so even these small models use several, exercising the bucket order.
         options.firstBucketBytes = 2048
         options.bucketBytes = 8192
         switch self {
-        case .cnn, .transformer:
+        case .cnn, .transformer, .resnet:
             let (model, inputShape, classes) = try buildClassifier(seed: modelSeed)
             let trainer = DataParallelTrainer(model: model, loss: .sparseCategoricalCrossentropy(fromLogits: true),
                                               metric: .sparseCategoricalAccuracy, comm: comm, options: options) {
@@ -72,6 +75,13 @@ public enum Scenario: String, CaseIterable, Sendable {
 
     private func buildClassifier(seed: UInt64) throws -> (Layer, [Int], Int) {
         switch self {
+        case .resnet:
+            let m = Sequential([Conv2D(4, kernelSize: 3, padding: .same, useBias: false), BatchNormalization(momentum: 0.9),
+                                ActivationLayer(.relu), ResidualBlock(filters: 4),
+                                ResidualBlock(filters: 6, strides: 2, shortcut: .padding), ResidualBlock(filters: 8, strides: 2),
+                                GlobalAveragePooling2D(), Dense(5)])
+            try m.build(inputShape: [8, 8, 3], seed: seed)
+            return (m, [8, 8, 3], 5)
         case .cnn:
             let m = Sequential([Conv2D(6, kernelSize: 3, activation: .relu), MaxPooling2D(2),
                                 Conv2D(8, kernelSize: 3, padding: .same, activation: .relu), Flatten(), Dense(5)])

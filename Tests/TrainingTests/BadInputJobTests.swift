@@ -105,6 +105,16 @@ final class BadInputJobTests: XCTestCase {
         assertRejected(try train(conv), "ddp: \(conv): model.layers[0] (Conv2D): does not fit its input shape [28, 28, 1]: ")
         let classes = try configFile("classes", [("\"units\": 10", "\"units\": 9")])
         assertRejected(try train(classes), "ddp: \(classes): model.layers[2] (Dense): output shape [9] does not fit the 10 classes of mnist: expected [10]")
+        let residual = try configFile("residual", [("{ \"type\": \"Dense\", \"units\": 16, \"activation\": \"relu\" }",
+                                                    "{ \"type\": \"ResidualBlock\", \"filters\": 16 }")])
+        assertRejected(try train(residual), "ddp: \(residual): model.layers[1] (ResidualBlock): does not fit its input shape [784]: "
+                       + "input [784] should be [height, width, channels] per sample")
+        let norm = try configFile("norm", [("\"layers\": [", "\"layers\": [ { \"type\": \"Reshape\", \"target_shape\": [1, 28, 28, 1] }, "
+                                            + "{ \"type\": \"BatchNormalization\" },")])
+        assertRejected(try train(norm), "ddp: \(norm): model.layers[1] (BatchNormalization): does not fit its input shape [1, 28, 28, 1]: "
+                       + "input [1, 28, 28, 1] should be [features], [steps, channels] or [height, width, channels] per sample")
+        let momentum = try configFile("momentum", [("{ \"type\": \"Flatten\" }", "{ \"type\": \"BatchNormalization\", \"momentum\": 1 }, { \"type\": \"Flatten\" }")])
+        assertRejected(try train(momentum), "ddp: \(momentum): model.layers[0].momentum: expected a real in [0, 1), found integer 1")
     }
 
     func testConfigErrorWithThreeRanks() throws {

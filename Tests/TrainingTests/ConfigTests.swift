@@ -247,7 +247,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(error(editing: ["model.layers[0].type=Conv3D"]),
                        "configs/t.json: model.layers[0].type: unknown layer type \"Conv3D\" (valid: \"Dense\", \"Conv2D\", \"Conv1D\", "
                        + "\"MaxPooling2D\", \"AveragePooling2D\", \"MaxPooling1D\", \"AveragePooling1D\", \"GlobalAveragePooling1D\", "
-                       + "\"GlobalAveragePooling2D\", \"Flatten\", \"Reshape\", \"Dropout\", \"Embedding\", \"LayerNormalization\", "
+                       + "\"GlobalAveragePooling2D\", \"Flatten\", \"Reshape\", \"Dropout\", \"Embedding\", \"LayerNormalization\", \"BatchNormalization\", \"ResidualBlock\", "
                        + "\"Activation\", \"LeakyReLU\", \"PositionEmbedding\", \"TokenAndPositionEmbedding\", \"TransformerEncoderBlock\", "
                        + "\"LSTM\", \"GraphConv\"); did you mean \"Conv2D\"?")
         XCTAssertEqual(error(editing: ["model.layers[0].activation=relu6"]),
@@ -383,6 +383,34 @@ final class ConfigTests: XCTestCase {
             XCTAssertTrue("\(e)".hasPrefix("configs/t.json: model.layers[4] (Dense): does not fit its input shape"), "\(e)")
             XCTAssertTrue("\(e)".contains("more than this machine's memory"), "\(e)")
         }
+    }
+
+    func testResNetConfigAndItsBadValues() throws {
+        let resnet = try Self.load("resnet20_cifar10.json")
+        let model = try resnet.buildModel()
+        XCTAssertEqual(model.parameterCount, 271_098)
+        XCTAssertEqual(model.parameters.filter(\.requiresGrad).reduce(0) { $0 + $1.count }, 269_722)
+        XCTAssertEqual(model.layers.filter { $0 is ResidualBlock }.count, 9)
+        XCTAssertEqual(model.allLayers.filter { $0 is BatchNormalization }.count, 19)
+        XCTAssertEqual(model.outputShapes.last, [10])
+        XCTAssertFalse(resnet.parallelOptions.syncBatchNorm)
+        XCTAssertTrue(try Self.load("resnet20_cifar10.json", overrides: ["parallel.sync_batch_norm=true"]).parallelOptions.syncBatchNorm)
+
+        func message(_ overrides: [String]) -> String {
+            do { _ = try Self.load("resnet20_cifar10.json", overrides: overrides).buildModel() } catch { return "\(error)" }
+            return "accepted"
+        }
+        XCTAssertTrue(message(["model.layers[1].momentum=1"]).hasSuffix(
+            "model.layers[1].momentum: expected a real in [0, 1), found integer 1"), message(["model.layers[1].momentum=1"]))
+        XCTAssertTrue(message(["model.layers[6].shortcut=zeros"]).hasSuffix(
+            "model.layers[6].shortcut: unknown shortcut \"zeros\" (valid: \"projection\", \"padding\")"), message(["model.layers[6].shortcut=zeros"]))
+        XCTAssertTrue(message(["model.layers[4].strides=0"]).hasSuffix("model.layers[4].strides: expected an integer ≥ 1, found integer 0"))
+        XCTAssertTrue(message(["parallel.sync_batch_norm=1"]).hasSuffix("parallel.sync_batch_norm: expected a boolean, found integer 1"),
+                      message(["parallel.sync_batch_norm=1"]))
+        XCTAssertTrue(message(["model.layers[12]={\"type\":\"Flatten\"}", "model.layers[13]={\"type\":\"ResidualBlock\",\"filters\":10}"])
+            .contains("model.layers[13] (ResidualBlock): does not fit its input shape [4096]: input [4096] should be [height, width, channels]"))
+        XCTAssertTrue(message(["model.layers[7]={\"type\":\"ResidualBlock\",\"filters\":16,\"strides\":2,\"shortcut\":\"padding\"}"])
+            .contains("model.layers[7] (ResidualBlock): does not fit its input shape [16, 16, 32]: a padding shortcut cannot reduce 32 channels to 16"))
     }
 
     func testShapeThatDoesNotFitNamesTheLayer() throws {

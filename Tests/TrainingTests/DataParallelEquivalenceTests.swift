@@ -9,12 +9,13 @@ import XCTest
 final class DataParallelEquivalenceTests: XCTestCase {
     /// Runs `scenario` on `ranks` in-process ranks and returns each rank's final parameters.
     static func runInProcess(_ scenario: Scenario, ranks: Int, perRankBatch: Int, steps: Int,
-                             perRankSeeds: Bool = false, accumulation: Int = 1, overlap: Bool = true) throws -> [[Float]] {
+                             perRankSeeds: Bool = false, accumulation: Int = 1, overlap: Bool = true,
+                             syncBatchNorm: Bool = true) throws -> [[Float]] {
         let group = InProcessGroup(size: ranks)
         let results = Collected<[Float]>(count: ranks)
         try group.run { rank, comm in
             results.set(rank, try scenario.run(comm: comm, perRankBatch: perRankBatch, steps: steps, perRankSeeds: perRankSeeds,
-                                               gradientAccumulation: accumulation, overlap: overlap))
+                                               gradientAccumulation: accumulation, overlap: overlap, syncBatchNorm: syncBatchNorm))
         }
         return (0..<ranks).map { results.get($0) }
     }
@@ -47,6 +48,18 @@ final class DataParallelEquivalenceTests: XCTestCase {
             let different = try Self.runInProcess(scenario, ranks: 3, perRankBatch: 2, steps: 2, perRankSeeds: true)
             for r in 0..<3 { XCTAssertEqual(different[r], same[0], "\(scenario): rank \(r) not synchronised by the broadcast") }
         }
+    }
+
+    /// Without SyncBatchNorm each rank normalises with its own batch's statistics (so the run no
+    /// longer equals one rank × the whole batch), yet the replicas, moving statistics included,
+    /// stay identical: rank 0's are broadcast after every step.
+    func testBatchNormWithoutSyncUsesLocalStatisticsAndKeepsReplicasIdentical() throws {
+        let synced = try Self.runInProcess(.resnet, ranks: 2, perRankBatch: 3, steps: 3)
+        let local = try Self.runInProcess(.resnet, ranks: 2, perRankBatch: 3, steps: 3, syncBatchNorm: false)
+        XCTAssertEqual(local[1], local[0], "replicas differ without SyncBatchNorm")
+        XCTAssertGreaterThan(maxRelativeDifference(local[0], synced[0]), 1e-3, "local and synchronised statistics gave the same run")
+        let oneRank = try Self.runInProcess(.resnet, ranks: 1, perRankBatch: 6, steps: 3, syncBatchNorm: false)
+        XCTAssertLessThanOrEqual(maxRelativeDifference(synced[0], oneRank[0]), 1e-5)
     }
 
     func testGradientAccumulationMatchesOneLargeBatch() throws {

@@ -13,6 +13,14 @@ final class JobIntegrationTests: XCTestCase {
     static let shrink: [String: [String]] = [
         "cnn_fashion_mnist": ["data.train_limit=256", "data.test_limit=64", "training.batch_size=16"],
         "cnn_cifar10": ["data.train_limit=256", "data.test_limit=64", "training.batch_size=16"],
+        // Two residual blocks (padding and projection shortcuts) stand in for the nine.
+        "resnet20_cifar10": ["data.train_limit=256", "data.test_limit=64", "training.batch_size=8", "schedule.warmup_steps=1",
+                             "schedule.decay_steps=10",
+                             "model.layers=[" + ["{\"type\":\"Conv2D\",\"filters\":4,\"kernel_size\":3,\"padding\":\"same\",\"use_bias\":false}",
+                                                 "{\"type\":\"BatchNormalization\"}", "{\"type\":\"Activation\",\"activation\":\"relu\"}",
+                                                 "{\"type\":\"ResidualBlock\",\"filters\":6,\"strides\":2,\"shortcut\":\"padding\"}",
+                                                 "{\"type\":\"ResidualBlock\",\"filters\":8,\"strides\":2}",
+                                                 "{\"type\":\"GlobalAveragePooling2D\"}", "{\"type\":\"Dense\",\"units\":10}"].joined(separator: ",") + "]"],
         "transformer_shakespeare": ["data.sequence_length=32", "data.validation_fraction=0.005", "model.embed_dim=32",
                                     "model.num_heads=2", "model.key_dim=16", "model.ff_dim=64", "model.num_blocks=1",
                                     "training.batch_size=4", "schedule.warmup_steps=1", "schedule.decay_steps=10"],
@@ -50,7 +58,8 @@ final class JobIntegrationTests: XCTestCase {
     func testEveryConfigTrainsCheckpointsAndResumesUnderMPI() throws {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed")
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.dataDirectory + "/mnist"), "no data at \(Self.dataDirectory)")
-        for config in ["cnn_fashion_mnist", "cnn_cifar10", "transformer_shakespeare", "gan_mnist", "lstm_shakespeare", "mlp_fraud", "gnn_karate"] {
+        for config in ["cnn_fashion_mnist", "cnn_cifar10", "resnet20_cifar10", "transformer_shakespeare", "gan_mnist", "lstm_shakespeare",
+                       "mlp_fraud", "gnn_karate"] {
             if config == "cnn_fashion_mnist" && !FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") { continue }
             let out = NSTemporaryDirectory() + "ddp-\(config)-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: out) }
@@ -66,15 +75,15 @@ final class JobIntegrationTests: XCTestCase {
                 let samples = try FileManager.default.contentsOfDirectory(atPath: out + "/samples")
                 XCTAssertTrue(samples.contains { $0.hasSuffix(".png") }, "GAN wrote no sample grid")
             }
-            if config == "mlp_fraud" || config == "gnn_karate" { try checkEvalAndSummary(config, resumed: resumed, checkpoint: checkpoint(out, step: 5)) }
+            if ["mlp_fraud", "gnn_karate", "resnet20_cifar10"].contains(config) { try checkEvalAndSummary(config, resumed: resumed, checkpoint: checkpoint(out, step: 5)) }
         }
     }
 
-    /// `ddp eval` of the final checkpoint under mpirun reports the metrics the run ended with, and
-    /// `ddp summary` builds the model for the data.
+    /// `ddp eval` of the final checkpoint under mpirun reports the metrics the run ended with (for
+    /// the ResNet: its moving statistics were checkpointed), and `ddp summary` builds the model.
     func checkEvalAndSummary(_ config: String, resumed: MPIRun.Result, checkpoint: String) throws {
         let path = Self.repository.appendingPathComponent("configs/\(config).json").path
-        let eval = try Self.ddp(["eval", path, "--checkpoint", checkpoint], ranks: 2)
+        let eval = try Self.ddp(["eval", path, "--checkpoint", checkpoint] + Self.shrink[config]!.flatMap { ["--set", $0] }, ranks: 2)
         XCTAssertEqual(eval.exitCode, 0, "\(config) eval failed:\n\(eval.stdout)\n\(eval.stderr)")
         // "…; test loss 0.61, test accuracy 0.72, …" after training; "…: 344 samples, loss 0.61, accuracy 0.72, …" from eval.
         let trained = resumed.stdout.components(separatedBy: "; test ").last?.split(separator: "\n").first?
@@ -85,21 +94,24 @@ final class JobIntegrationTests: XCTestCase {
         if config == "mlp_fraud" { XCTAssertTrue(eval.stdout.contains("precision") && eval.stdout.contains("auc"), eval.stdout) }
         let summary = try Self.ddp(["summary", path], ranks: nil)
         XCTAssertEqual(summary.exitCode, 0, summary.stderr)
-        XCTAssertTrue(summary.stdout.contains(config == "mlp_fraud" ? "Total params: 4,097" : "Total params: 594"), summary.stdout)
+        let total = ["mlp_fraud": "4,097", "gnn_karate": "594", "resnet20_cifar10": "271,098"][config]!
+        XCTAssertTrue(summary.stdout.contains("Total params: \(total)"), summary.stdout)
     }
 
-    /// The CNN, and the stateful LSTM whose carried state must be in the checkpoint: step 3 is
-    /// mid-epoch, so without it the resumed run would restart its streams from zeros.
+    /// The CNN, the stateful LSTM whose carried state must be in the checkpoint (step 3 is
+    /// mid-epoch, so without it the resumed run would restart its streams from zeros), and the
+    /// ResNet, whose batch-norm moving statistics must be, with and without SyncBatchNorm.
     func testResumedRunEqualsUninterruptedRunAndInProcessEqualsMPI() throws {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed")
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.dataDirectory + "/cifar10"), "no data at \(Self.dataDirectory)")
-        for config in ["cnn_cifar10", "lstm_shakespeare"] {
+        for (config, set) in [("cnn_cifar10", []), ("lstm_shakespeare", []), ("resnet20_cifar10", []),
+                              ("resnet20_cifar10", ["--set", "parallel.sync_batch_norm=true"])] {
             let base = NSTemporaryDirectory() + "ddp-resume-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: base) }
-            _ = try train(config, steps: 5, out: base + "/straight")
-            _ = try train(config, steps: 3, out: base + "/split")
-            _ = try train(config, steps: 5, out: base + "/split", extra: ["--resume", checkpoint(base + "/split", step: 3)])
-            _ = try train(config, steps: 5, out: base + "/threads", mpiRanks: nil, extra: ["--ranks", "2"])
+            _ = try train(config, steps: 5, out: base + "/straight", extra: set)
+            _ = try train(config, steps: 3, out: base + "/split", extra: set)
+            _ = try train(config, steps: 5, out: base + "/split", extra: set + ["--resume", checkpoint(base + "/split", step: 3)])
+            _ = try train(config, steps: 5, out: base + "/threads", mpiRanks: nil, extra: set + ["--ranks", "2"])
             let straight = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/straight", step: 5)))
             let split = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/split", step: 5)))
             let threads = try Data(contentsOf: URL(fileURLWithPath: checkpoint(base + "/threads", step: 5)))

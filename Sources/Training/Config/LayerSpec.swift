@@ -17,6 +17,8 @@ public enum LayerType: String, CaseIterable, Sendable, ConfigChoice {
     case dropout = "Dropout"
     case embedding = "Embedding"
     case layerNormalization = "LayerNormalization"
+    case batchNormalization = "BatchNormalization"
+    case residualBlock = "ResidualBlock"
     case activation = "Activation"
     case leakyReLU = "LeakyReLU"
     case positionEmbedding = "PositionEmbedding"
@@ -30,6 +32,10 @@ public enum LayerType: String, CaseIterable, Sendable, ConfigChoice {
 
 extension Padding: ConfigChoice {
     static let kind = "padding"
+}
+
+extension ResidualShortcut: ConfigChoice {
+    static let kind = "shortcut"
 }
 
 /// One layer of a sequential model spec, with the arguments of the NN initialiser it makes.
@@ -48,6 +54,8 @@ public enum LayerSpec: Sendable, Equatable {
     case dropout(rate: Double)
     case embedding(inputDim: Int, outputDim: Int)
     case layerNormalization(epsilon: Double)
+    case batchNormalization(momentum: Double, epsilon: Double)
+    case residualBlock(filters: Int, strides: Int, shortcut: ResidualShortcut, momentum: Double, epsilon: Double)
     case activation(Activation)
     case positionEmbedding(sequenceLength: Int)
     case tokenAndPositionEmbedding(vocabularySize: Int, sequenceLength: Int, embeddingDim: Int)
@@ -93,6 +101,14 @@ public enum LayerSpec: Sendable, Equatable {
             self = try .embedding(inputDim: r.required("input_dim", size), outputDim: r.required("output_dim", size))
         case .layerNormalization:
             self = try .layerNormalization(epsilon: r.optional("epsilon", default: 1e-3, .greaterThan(0)))
+        case .batchNormalization:
+            self = try .batchNormalization(momentum: r.optional("momentum", default: 0.99, .halfOpen(0, 1)),
+                                           epsilon: r.optional("epsilon", default: 1e-3, .greaterThan(0)))
+        case .residualBlock:
+            self = try .residualBlock(filters: r.required("filters", size), strides: r.optional("strides", default: 1, size),
+                                      shortcut: r.optional("shortcut", default: .projection),
+                                      momentum: r.optional("momentum", default: 0.99, .halfOpen(0, 1)),
+                                      epsilon: r.optional("epsilon", default: 1e-3, .greaterThan(0)))
         case .activation:
             self = try .activation(r.activation(default: nil))
         case .leakyReLU:
@@ -142,6 +158,9 @@ public enum LayerSpec: Sendable, Equatable {
         case .dropout(let rate): return Dropout(Float(rate), seed: seed, stream: [UInt64(index)])
         case .embedding(let inputDim, let outputDim): return Embedding(inputDim, outputDim)
         case .layerNormalization(let epsilon): return LayerNormalization(epsilon: Float(epsilon))
+        case .batchNormalization(let momentum, let epsilon): return BatchNormalization(momentum: Float(momentum), epsilon: Float(epsilon))
+        case .residualBlock(let filters, let strides, let shortcut, let momentum, let epsilon):
+            return ResidualBlock(filters: filters, strides: strides, shortcut: shortcut, momentum: Float(momentum), epsilon: Float(epsilon))
         case .activation(let activation): return ActivationLayer(activation)
         case .positionEmbedding(let length): return PositionEmbedding(sequenceLength: length)
         case .tokenAndPositionEmbedding(let vocabulary, let length, let dim):

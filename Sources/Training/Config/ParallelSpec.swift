@@ -7,6 +7,8 @@ public struct ParallelSpec: Sendable, Equatable {
     public var warmupSteps = 0
     /// Abort the job when a collective has not completed within this many seconds (0: never).
     public var stallTimeoutSeconds = 300.0
+    /// SyncBatchNorm: batch statistics over every rank's samples.
+    public var syncBatchNorm = false
 
     public init() {}
 
@@ -18,6 +20,7 @@ public struct ParallelSpec: Sendable, Equatable {
         scaleLearningRate = try r.optional("scale_lr", default: scaleLearningRate)
         warmupSteps = try r.optional("warmup_steps", default: warmupSteps, .atLeast(0))
         stallTimeoutSeconds = try r.optional("stall_timeout_s", default: stallTimeoutSeconds, .atLeast(0))
+        syncBatchNorm = try r.optional("sync_batch_norm", default: syncBatchNorm)
     }
 
     /// The trainers' options (MB are MiB, as PyTorch's `bucket_cap_mb`; at least one float per bucket).
@@ -29,6 +32,7 @@ public struct ParallelSpec: Sendable, Equatable {
         o.gradientAccumulation = gradientAccumulation
         o.scaleLearningRate = scaleLearningRate
         o.warmupSteps = warmupSteps
+        o.syncBatchNorm = syncBatchNorm
         return o
     }
 }

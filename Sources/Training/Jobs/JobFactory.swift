@@ -41,7 +41,7 @@ public enum JobFactory {
             let (g, d) = try config.buildGAN()
             return PreparedJob(config: config, parts: .gan(train: train, generator: g, discriminator: d))
         case .binaryClassification where config.data.dataset == .imageFolder:
-            let (train, test) = try loadImages(config, from: dir)
+            let (train, test) = try loadClassificationSamples(config, from: dir)
             return PreparedJob(config: config, parts: .classification(train: train, test: test, model: try config.buildModel()))
         case .binaryClassification:
             let (data, train, test, standardizer) = try loadTabular(config, from: dir)
