@@ -83,12 +83,7 @@ public struct ImageDataset: Sendable {
     /// Writes the class indices of `indices` as floats into the first `indices.count` values of
     /// `batch` (the targets the sparse losses take).
     public func fillLabels(_ indices: some Collection<Int>, into batch: Tensor) {
-        precondition(batch.count >= indices.count, "\(name): label tensor of \(batch.count) values for \(indices.count) samples")
-        var p = batch.data
-        for i in indices {
-            p.pointee = Float(labels[i])
-            p += 1
-        }
+        writeClassIndices(labels, indices, into: batch, owner: name)
     }
 
     /// Writes the class indices of `indices` into the first `indices.count` entries of `batch`.

@@ -20,11 +20,16 @@ extension LabelledSamples {
     /// Writes the class indices of `indices` as floats into the first `indices.count` values of
     /// `batch` (the targets the sparse losses take).
     public func fillLabels(_ indices: some Collection<Int>, into batch: Tensor) {
-        precondition(batch.count >= indices.count, "label tensor of \(batch.count) values for \(indices.count) samples")
-        var p = batch.data
-        for i in indices {
-            p.pointee = Float(labels[i])
-            p += 1
-        }
+        writeClassIndices(labels, indices, into: batch, owner: "samples")
+    }
+}
+
+/// `labels[i]` for each of `indices`, as floats, into the first `indices.count` values of `batch`.
+func writeClassIndices(_ labels: [Int32], _ indices: some Collection<Int>, into batch: Tensor, owner: String) {
+    precondition(batch.count >= indices.count, "\(owner): label tensor of \(batch.count) values for \(indices.count) samples")
+    var p = batch.data
+    for i in indices {
+        p.pointee = Float(labels[i])
+        p += 1
     }
 }
