@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
-/// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg)
+/// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg;
+/// SharedMemorySync, C atomics and futexes)
 /// → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Datasets (readers, sampler)
@@ -40,11 +41,13 @@ let package = Package(
         // PNG and JPEG decoding and encoding in C, where libpng's and libjpeg's longjmp error
         // handling stays (no jump crosses a Swift frame).
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // Atomic flags and futex waits on memory shared between processes (intra-node allreduce).
+        .target(name: "SharedMemorySync"),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
-        .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI"], swiftSettings: release),
+        .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI", "SharedMemorySync"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "ImageCodecs"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Datasets", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
                 swiftSettings: release),
@@ -58,7 +61,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"]),
         .target(name: "Scenarios", dependencies: ["Training", "Comm", "Optim", "NN", "Autograd", "TensorCore"],
                 path: "Tests/Scenarios"),
-        .executableTarget(name: "MPIWorker", dependencies: ["Scenarios", "Comm"], path: "Tests/MPIWorker"),
+        .executableTarget(name: "MPIWorker", dependencies: ["Scenarios", "Comm", "Autograd", "TensorCore"], path: "Tests/MPIWorker"),
         .testTarget(name: "TrainingTests", dependencies: ["Scenarios", "Training", "Comm", "TestSupport"]),
         .testTarget(name: "CommTests", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "TestSupport"]),
     ]

@@ -10,7 +10,7 @@ public final class FlatParameters {
     public let offsets: [Int]
     public let count: Int
     public let values: Storage
-    public let grads: Storage
+    public private(set) var grads: Storage
 
     /// Moves `parameters` (in this order) into fresh arenas, keeping their current values.
     /// Order matters for data parallelism: listing the parameters that backward finishes first
@@ -33,6 +33,15 @@ public final class FlatParameters {
             p.rebind(value: Tensor(view: values, offset: o, shape: p.shape))
             p.bindGrad(Tensor(view: grads, offset: o, shape: p.shape))
         }
+    }
+
+    /// Moves the gradient arena to `storage` (of `count` floats), keeping the gradients: the
+    /// data-parallel layer puts it in memory the other ranks of the node can read.
+    public func moveGradients(to storage: Storage) {
+        precondition(storage.count >= count, "gradient arena of \(storage.count) floats for \(count) parameters")
+        storage.base.update(from: grads.base, count: count)
+        grads = storage
+        for (p, o) in zip(parameters, offsets) { p.bindGrad(Tensor(view: storage, offset: o, shape: p.shape)) }
     }
 
     public var valueBuffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: values.base, count: count) }

@@ -11,21 +11,16 @@ final class BucketReducer: @unchecked Sendable {
         var end: Double
     }
 
-    private let comm: Communicator
-    private let base: UnsafeMutablePointer<Float>
-    private let label: String
-    private let bucketCount: Int
+    private let average: (Int, Range<Int>) -> Void
     private let cond = NSCondition()
     private var queue: [(Int, Range<Int>)] = []
     private var inFlight = 0
     private var stopping = false
     private var timings: [Timing] = []
 
-    init(comm: Communicator, gradients: UnsafeMutablePointer<Float>, label: String, buckets: Int) {
-        self.comm = comm
-        self.base = gradients
-        self.label = label
-        self.bucketCount = buckets
+    /// `average(bucket, range)` averages one bucket across ranks; it runs on the reducer's thread.
+    init(average: @escaping (Int, Range<Int>) -> Void) {
+        self.average = average
         // The thread keeps the reducer alive until `stop()` lets it finish; an unowned
         // reference would be read after deallocation when the owner goes away first.
         let t = Thread { self.loop() }
@@ -59,7 +54,7 @@ final class BucketReducer: @unchecked Sendable {
             let (bucket, range) = queue.removeFirst()
             cond.unlock()
             let start = monotonicSeconds()
-            DataParallel.averageRange(comm, base, range, label: label, bucket: bucket, of: bucketCount)
+            average(bucket, range)
             let end = monotonicSeconds()
             cond.lock()
             timings.append(Timing(bucket: bucket, start: start, end: end))

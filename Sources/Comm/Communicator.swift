@@ -22,12 +22,18 @@ public protocol Communicator: AnyObject, Sendable {
     /// Every rank's small vector, indexed by rank (digests, timings, sample counts).
     func allgather(_ values: [Double]) -> [[Double]]
     func barrier()
+    /// A block of `bytes` bytes that every rank maps (collective). Nil on every rank when the
+    /// ranks do not all share one node or the memory cannot be had; callers then use the
+    /// collectives above.
+    func mapSharedMemory(bytes: Int) -> SharedSegment?
     /// Ends the whole job from this rank: prints `message` and makes every rank exit with
     /// `code`, so no rank waits forever in a collective.
     func abort(_ message: String, code: Int32) -> Never
 }
 
 extension Communicator {
+    public func mapSharedMemory(bytes: Int) -> SharedSegment? { nil }
+
     /// Sum of small Double vectors across ranks (metrics: loss·count, correct, count), added in
     /// rank order on every rank, so every rank gets the same bits.
     public func allreduceSum(_ values: [Double]) -> [Double] {

@@ -14,6 +14,7 @@ public final class InProcessGroup: @unchecked Sendable {
     private var generation = 0
     private var slots: [UnsafeMutableRawPointer?]
     private var doubles: [[Double]]
+    private var segment: SharedSegment?
     private(set) var abortMessage: String?
     private let finished = DispatchGroup()
 
@@ -64,10 +65,21 @@ public final class InProcessGroup: @unchecked Sendable {
         }
         let aborted = abortMessage != nil && gen == generation
         lock.unlock()
-        if aborted {
-            finished.leave()
-            Thread.exit()
-        }
+        if aborted { leaveAborted() }
+    }
+
+    /// Ends the calling thread when a rank has failed (it would wait for that rank forever).
+    func exitIfAborted() {
+        lock.lock()
+        let aborted = abortMessage != nil
+        lock.unlock()
+        if aborted { leaveAborted() }
+    }
+
+    private func leaveAborted() -> Never {
+        finished.leave()
+        Thread.exit()
+        fatalError("Thread.exit returned")
     }
 
     func markAborted(_ message: String) {
@@ -79,6 +91,8 @@ public final class InProcessGroup: @unchecked Sendable {
 
     func publish(_ rank: Int, _ p: UnsafeMutableRawPointer) { lock.lock(); slots[rank] = p; lock.unlock() }
     func slot(_ rank: Int) -> UnsafeMutableRawPointer { lock.lock(); defer { lock.unlock() }; return slots[rank]! }
+    func publish(_ segment: SharedSegment?) { lock.lock(); self.segment = segment; lock.unlock() }
+    func sharedSegment() -> SharedSegment? { lock.lock(); defer { lock.unlock() }; return segment }
     func publish(_ rank: Int, doubles v: [Double]) { lock.lock(); doubles[rank] = v; lock.unlock() }
     func allDoubles() -> [[Double]] { lock.lock(); defer { lock.unlock() }; return doubles }
 }
@@ -149,6 +163,25 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
     }
 
     public func barrier() { monitor.track(.barrier, bytes: 0) { group.barrier() } }
+
+    /// The ranks are threads: rank 0 allocates the block and every rank holds the same segment.
+    public func mapSharedMemory(bytes: Int) -> SharedSegment? {
+        guard size > 1, bytes > 0 else { return nil }
+        if rank == 0 {
+            let base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+            let address = UInt(bitPattern: base)
+            let group = group
+            group.publish(SharedSegment(base: base, bytes: bytes,
+                                        release: { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() },
+                                        onWaitTimeout: { group.exitIfAborted() }))
+        }
+        group.barrier()
+        let segment = group.sharedSegment()
+        group.barrier()
+        if rank == 0 { group.publish(nil) }
+        return segment
+    }
 
     public func abort(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("rank \(rank): \(message)\n".utf8))

@@ -80,10 +80,12 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     private func reduceScatterAllgather(_ base: UnsafeMutablePointer<Float>, _ n: Int) {
         let mine = chunkRange(n, rank: rank, of: size)
         let need = mine.count * size
-        if need > scratchCount {
+        // A rank's chunk is empty when the buffer has fewer elements than ranks; MPI still
+        // needs a valid address.
+        if need > scratchCount || scratch == nil {
             scratch?.deallocate()
-            scratch = .allocate(capacity: need)
-            scratchCount = need
+            scratch = .allocate(capacity: max(need, 1))
+            scratchCount = max(need, 1)
         }
         let work = scratch!
         for r in 0..<size {
@@ -139,6 +141,54 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             }
         }
         return (0..<size).map { Array(out[($0 * k)..<(($0 + 1) * k)]) }
+    }
+
+    /// Whether every rank runs on this rank's node (`MPI_COMM_TYPE_SHARED`); asked once.
+    private lazy var allOnOneNode: Bool = {
+        var node: MPI_Comm?
+        MPI_Comm_split_type(comm, cmpi_comm_type_shared(), Int32(rank), cmpi_info_null(), &node)
+        var n: Int32 = 0
+        MPI_Comm_size(node, &n)
+        MPI_Comm_free(&node)
+        return Int(n) == size
+    }()
+    private var segmentsMapped = 0
+
+    /// A POSIX shared-memory object: rank 0 creates it with all its pages reserved (so a small
+    /// /dev/shm gives an error here, not a SIGBUS later), every rank maps it, and rank 0
+    /// unlinks the name once all have — a crash afterwards leaves nothing behind.
+    public func mapSharedMemory(bytes: Int) -> SharedSegment? {
+        guard size > 1, bytes > 0, allOnOneNode else { return nil }
+        segmentsMapped += 1
+        let name = "/swiftddp-\(getpid())-\(segmentsMapped)"
+        var nameBytes = [UInt8](repeating: 0, count: 64)
+        var fd: Int32 = -1
+        if rank == 0 {
+            fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600)
+            if fd >= 0 && posix_fallocate(fd, 0, off_t(bytes)) != 0 {
+                close(fd)
+                shm_unlink(name)
+                fd = -1
+            }
+            if fd >= 0 { for (i, b) in name.utf8.enumerated() { nameBytes[i] = b } }
+        }
+        nameBytes.withUnsafeMutableBytes { broadcast(bytes: $0, root: 0) }
+        let shared = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+        if rank != 0 && !shared.isEmpty { fd = shm_open(shared, O_RDWR, 0) }
+        var base: UnsafeMutableRawPointer?
+        if fd >= 0 {
+            let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+            close(fd)
+            if p != MAP_FAILED { base = p }
+        }
+        let mapped = allgather([base == nil ? 0 : 1]).allSatisfy { $0[0] == 1 }
+        if rank == 0 && !shared.isEmpty { shm_unlink(shared) }
+        guard mapped, let base else {
+            if let base { munmap(base, bytes) }
+            return nil
+        }
+        let address = UInt(bitPattern: base)
+        return SharedSegment(base: base, bytes: bytes, release: { munmap(UnsafeMutableRawPointer(bitPattern: address), bytes) })
     }
 
     public func barrier() { monitor.track(.barrier, bytes: 0) { _ = MPI_Barrier(comm) } }

@@ -3,12 +3,15 @@ import Synchronization
 /// A contiguous block of Float memory. Tensors are views (offset + shape) into a storage.
 ///
 /// Storage either comes from the `BufferPool` (temporary activations and gradients, returned to
-/// the pool when the last view dies, so a steady-state training step does not call malloc) or is
-/// an arena allocated once (flat parameter, gradient and optimizer-state buffers).
+/// the pool when the last view dies, so a steady-state training step does not call malloc), is
+/// an arena allocated once (flat parameter, gradient and optimizer-state buffers), or is memory
+/// someone else owns (a gradient arena in memory shared between ranks).
 public final class Storage: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Float>
     public let count: Int
     private let pooled: Bool
+    /// Keeps the owner of external memory alive as long as this storage.
+    private let owner: AnyObject?
 
     /// A fresh arena of `count` floats, zero-filled, owned by this storage.
     public init(zeros count: Int) {
@@ -16,6 +19,15 @@ public final class Storage: @unchecked Sendable {
         self.base = BufferPool.allocateAligned(count)
         self.base.initialize(repeating: 0, count: count)
         self.pooled = false
+        self.owner = nil
+    }
+
+    /// `count` floats at `base`, owned (and eventually freed) by `owner`, not by this storage.
+    public init(external base: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.count = count
+        self.base = base
+        self.pooled = false
+        self.owner = owner
     }
 
     /// Uninitialised memory from the pool (callers overwrite every element).
@@ -23,10 +35,11 @@ public final class Storage: @unchecked Sendable {
         self.count = count
         self.base = BufferPool.shared.take(count)
         self.pooled = true
+        self.owner = nil
     }
 
     deinit {
-        if pooled { BufferPool.shared.give(base, count: count) } else { base.deallocate() }
+        if pooled { BufferPool.shared.give(base, count: count) } else if owner == nil { base.deallocate() }
     }
 }
 

@@ -37,7 +37,8 @@ public final class DataParallelTrainer {
         optimizer = makeOptimizer(parameters)
         batchNorm = BatchNormReplicas(model: model, comm: comm, synchronize: options.syncBatchNorm)
         parallel = DataParallel(parameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
-                                bucketBytes: options.bucketBytes, overlap: options.overlap && !batchNorm.synchronized)
+                                bucketBytes: options.bucketBytes, overlap: options.overlap && !batchNorm.synchronized,
+                                sharedMemory: options.sharedMemory)
         parallel.broadcastParameters()
     }
 

@@ -65,9 +65,11 @@ public final class GANTrainer {
         self.generatorOptimizer = generatorOptimizer(generatorParameters)
         self.discriminatorOptimizer = discriminatorOptimizer(discriminatorParameters)
         generatorParallel = DataParallel(generatorParameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
-                                         bucketBytes: options.bucketBytes, overlap: options.overlap, name: "generator")
+                                         bucketBytes: options.bucketBytes, overlap: options.overlap,
+                                         sharedMemory: options.sharedMemory, name: "generator")
         discriminatorParallel = DataParallel(discriminatorParameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
-                                             bucketBytes: options.bucketBytes, overlap: options.overlap, name: "discriminator")
+                                             bucketBytes: options.bucketBytes, overlap: options.overlap,
+                                             sharedMemory: options.sharedMemory, name: "discriminator")
         generatorParallel.broadcastParameters()
         discriminatorParallel.broadcastParameters()
     }

@@ -8,6 +8,9 @@ public struct ParallelOptions: Sendable, Equatable {
     public var bucketBytes = 25 << 20
     /// Reduce buckets on a background thread while backward goes on.
     public var overlap = true
+    /// Average gradients in memory shared by the ranks of a node when they all share one
+    /// (`SharedGradients`), instead of through MPI's allreduce. Same results either way.
+    public var sharedMemory = true
     /// Micro-batches per optimizer step; their gradients accumulate locally and are reduced once.
     public var gradientAccumulation = 1
     /// Multiply the learning rate by the number of ranks (Goyal et al. 2017, linear scaling).

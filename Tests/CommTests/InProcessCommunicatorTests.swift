@@ -1,3 +1,4 @@
+import Autograd
 import Comm
 import TensorCore
 import XCTest
@@ -51,6 +52,24 @@ final class InProcessCommunicatorTests: XCTestCase {
             comm.barrier()
             comm.barrier()
         })
+    }
+
+    /// A rank that fails before handing over its gradients: the others, waiting for its bucket
+    /// flags in shared memory, end instead of waiting forever (reduced on the reducer thread or
+    /// after backward).
+    func testFailingRankDoesNotHangSharedMemoryAveraging() {
+        for overlap in [true, false] {
+            let group = InProcessGroup(size: 2)
+            struct Boom: Error {}
+            XCTAssertThrowsError(try group.run { rank, comm in
+                let w = Variable(Tensor([1, 2], shape: [2]), requiresGrad: true)
+                let flat = FlatParameters([w])
+                let parallel = DataParallel(flat, comm: comm, overlap: overlap)
+                XCTAssertEqual(parallel.allreduceMethod, "shared memory")
+                if rank == 1 { throw Boom() }
+                parallel.backward((w * w).sum())
+            }, "overlap \(overlap)")
+        }
     }
 
     func testChunksCoverTheBufferInOrder() {

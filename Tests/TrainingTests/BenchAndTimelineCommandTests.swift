@@ -27,7 +27,7 @@ final class BenchAndTimelineCommandTests: XCTestCase {
         let object = try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8))
         let line = try XCTUnwrap(object as? [String: Any], "not a JSON object: \(r.stdout)")
         let numbers = ["median_step_ms", "samples_per_s", "gflops", "gflop_per_step", "sgemm_1t_gflops", "fraction_of_sgemm_peak",
-                       "allreduce_ms", "exposed_comm_ms", "exposed_share", "discriminator_allreduce_ms", "generator_allreduce_ms",
+                       "allreduce_ms", "exposed_comm_ms", "exposed_share", "max_rank_wait_ms", "discriminator_allreduce_ms", "generator_allreduce_ms",
                        "discriminator_exposed_comm_ms", "generator_exposed_comm_ms", "peak_rss_mib", "median_step_cpu_ms",
                        "other_cores"]
         for key in numbers { XCTAssertNotNil(line[key] as? Double, "\(key) missing or not a number in \(line)") }
@@ -40,6 +40,7 @@ final class BenchAndTimelineCommandTests: XCTestCase {
         // models.md: B × (8·G + 16·D) per rank, times 2 ranks.
         XCTAssertEqual(line["gflop_per_step"] as? Double ?? 0, 2 * 1.3052, accuracy: 1e-3)
         XCTAssertGreaterThan(line["allreduce_ms"] as? Double ?? 0, 0, "two ranks reduce gradients")
+        XCTAssertEqual(line["allreduce"] as? String, "shared memory", "in-process ranks average in shared memory")
         let step = line["median_step_ms"] as? Double ?? 0, rate = line["samples_per_s"] as? Double ?? 0
         XCTAssertEqual(rate, 2 * 64 / (step / 1000), accuracy: 0.01 * rate + 1, "samples/s counts the B real samples of both ranks")
 

@@ -10,12 +10,13 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// Runs `scenario` on `ranks` in-process ranks and returns each rank's final parameters.
     static func runInProcess(_ scenario: Scenario, ranks: Int, perRankBatch: Int, steps: Int,
                              perRankSeeds: Bool = false, accumulation: Int = 1, overlap: Bool = true,
-                             syncBatchNorm: Bool = true) throws -> [[Float]] {
+                             syncBatchNorm: Bool = true, sharedMemory: Bool = true) throws -> [[Float]] {
         let group = InProcessGroup(size: ranks)
         let results = Collected<[Float]>(count: ranks)
         try group.run { rank, comm in
             results.set(rank, try scenario.run(comm: comm, perRankBatch: perRankBatch, steps: steps, perRankSeeds: perRankSeeds,
-                                               gradientAccumulation: accumulation, overlap: overlap, syncBatchNorm: syncBatchNorm))
+                                               gradientAccumulation: accumulation, overlap: overlap, syncBatchNorm: syncBatchNorm,
+                                               sharedMemory: sharedMemory))
         }
         return (0..<ranks).map { results.get($0) }
     }
@@ -39,6 +40,19 @@ final class DataParallelEquivalenceTests: XCTestCase {
             let c = try Self.runInProcess(scenario, ranks: 2, perRankBatch: 3, steps: 3, overlap: false)
             XCTAssertEqual(a[0], b[0], "\(scenario): two runs differ")
             XCTAssertEqual(a[0], c[0], "\(scenario): overlapped and sequential reduction differ")
+        }
+    }
+
+    /// The shared-memory bucket averaging and the communicator's allreduce give the same bits,
+    /// with buckets overlapped with backward or reduced after it.
+    func testSharedMemoryAveragingEqualsTheCollectiveBitForBit() throws {
+        for scenario in Scenario.allCases {
+            for overlap in [true, false] {
+                let shared = try Self.runInProcess(scenario, ranks: 3, perRankBatch: 2, steps: 3, overlap: overlap)
+                let collective = try Self.runInProcess(scenario, ranks: 3, perRankBatch: 2, steps: 3, overlap: overlap, sharedMemory: false)
+                XCTAssertEqual(shared[0], collective[0], "\(scenario), overlap \(overlap): shared memory and allreduce differ")
+                XCTAssertEqual(shared[2], shared[0], "\(scenario): rank 2 differs from rank 0")
+            }
         }
     }
 

@@ -8,8 +8,9 @@ import XCTest
 /// replicas end bit-identical, match the in-process mode with the same N bit for bit, and
 /// match one rank with the whole batch.
 final class MPIDataParallelTests: XCTestCase {
+    /// The final parameters of every rank; `method` receives how gradients were averaged.
     func runWorker(_ scenario: Scenario, ranks: Int, perRankBatch: Int, steps: Int, extra: [String] = [],
-                   environment: [String: String] = [:]) throws -> [[Float]] {
+                   environment: [String: String] = [:], method: ((String) -> Void)? = nil) throws -> [[Float]] {
         try XCTSkipUnless(MPIRun.isAvailable, "mpirun not installed (apt-get install openmpi-bin)")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("params-\(UUID().uuidString)").path
         let result = try MPIRun.run(ranks: ranks, executable: "MPIWorker",
@@ -17,6 +18,8 @@ final class MPIDataParallelTests: XCTestCase {
                                     oversubscribe: ranks > 2, environment: environment)
         XCTAssertFalse(result.timedOut, "mpirun timed out\n\(result.stderr)")
         XCTAssertEqual(result.exitCode, 0, "mpirun failed:\n\(result.stdout)\n\(result.stderr)")
+        let announced = result.stdout.split(separator: "\n").first { $0.hasPrefix("allreduce: ") }
+        method?(announced.map { String($0.dropFirst("allreduce: ".count)) } ?? "")
         return try (0..<ranks).map { r in
             let path = "\(out).rank\(r)"
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -50,9 +53,25 @@ final class MPIDataParallelTests: XCTestCase {
     /// rank-ordered reduce-scatter + allgather scheme.
     func testTwoRankNativeAllreduceMatchesTheOrderedScheme() throws {
         for scenario in Scenario.allCases {
-            let native = try runWorker(scenario, ranks: 2, perRankBatch: 3, steps: 3)
-            let ordered = try runWorker(scenario, ranks: 2, perRankBatch: 3, steps: 3, environment: ["DDP_ALLREDUCE": "ordered"])
+            let native = try runWorker(scenario, ranks: 2, perRankBatch: 3, steps: 3, extra: ["--no-shared-memory"])
+            let ordered = try runWorker(scenario, ranks: 2, perRankBatch: 3, steps: 3, extra: ["--no-shared-memory"],
+                                        environment: ["DDP_ALLREDUCE": "ordered"])
             XCTAssertEqual(native[0], ordered[0], "\(scenario): native and ordered allreduce differ")
+        }
+    }
+
+    /// Ranks of one node average in shared memory by default; MPI's allreduce gives the same bits.
+    func testSharedMemoryAveragingMatchesMPIAllreduce() throws {
+        for ranks in [2, 3] {
+            for scenario in Scenario.allCases {
+                var shared = "", collective = ""
+                let a = try runWorker(scenario, ranks: ranks, perRankBatch: 2, steps: 3) { shared = $0 }
+                let b = try runWorker(scenario, ranks: ranks, perRankBatch: 2, steps: 3, extra: ["--no-shared-memory"]) { collective = $0 }
+                XCTAssertEqual(shared, "shared memory")
+                XCTAssertEqual(collective, "mpi")
+                XCTAssertEqual(a[0], b[0], "\(scenario), \(ranks) ranks: shared-memory and MPI averaging differ")
+                for r in 1..<ranks { XCTAssertEqual(a[r], a[0], "\(scenario): rank \(r) differs from rank 0") }
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ public struct ParallelSpec: Sendable, Equatable {
     public var bucketMB = 25.0
     public var firstBucketMB = 1.0
     public var overlap = true
+    public var sharedMemory = true
     public var scaleLearningRate = false
     public var warmupSteps = 0
     /// Abort the job when a collective has not completed within this many seconds (0: never).
@@ -17,6 +18,7 @@ public struct ParallelSpec: Sendable, Equatable {
         bucketMB = try r.optional("bucket_mb", default: bucketMB, positive)
         firstBucketMB = try r.optional("first_bucket_mb", default: firstBucketMB, positive)
         overlap = try r.optional("overlap", default: overlap)
+        sharedMemory = try r.optional("shared_memory", default: sharedMemory)
         scaleLearningRate = try r.optional("scale_lr", default: scaleLearningRate)
         warmupSteps = try r.optional("warmup_steps", default: warmupSteps, .atLeast(0))
         stallTimeoutSeconds = try r.optional("stall_timeout_s", default: stallTimeoutSeconds, .atLeast(0))
@@ -29,6 +31,7 @@ public struct ParallelSpec: Sendable, Equatable {
         o.bucketBytes = max(4, Int((bucketMB * 1_048_576).rounded()))
         o.firstBucketBytes = max(4, Int((firstBucketMB * 1_048_576).rounded()))
         o.overlap = overlap
+        o.sharedMemory = sharedMemory
         o.gradientAccumulation = gradientAccumulation
         o.scaleLearningRate = scaleLearningRate
         o.warmupSteps = warmupSteps

@@ -18,9 +18,13 @@ import Training
 ///   peers' "% sgemm peak". sgemm (n = 1024) is measured by rank 0 alone before the first
 ///   model and after each, keeping the best, so a neighbour's burst during one measurement
 ///   cannot flatter the ratio;
-/// - `allreduce_ms` and `exposed_comm_ms`: medians per step of the gradient allreduce time and
-///   of the part backward did not hide (both networks for the GAN, also given per network);
-///   `exposed_share` = exposed / step;
+/// - `allreduce_ms`: the slowest rank's median per step of the gradient allreduce time (both
+///   networks for the GAN, also given per network);
+/// - `exposed_comm_ms`: communication on the critical path, the part backward did not hide: in
+///   each step, per network, the shortest wait after backward over the ranks (the rank that
+///   finished backward last waits only for communication; the others wait for that rank too),
+///   then the median over steps; `exposed_share` = exposed / step. `max_rank_wait_ms` is the
+///   largest rank's median wait, which adds the time spent waiting for a slower rank;
 /// - `median_step_cpu_ms`: process CPU time per step (summed over processes) and `cpu_cores_used`
 ///   = that / step time. The machine is shared: `other_cores` is the CPU the rest of the machine
 ///   used during the timed steps (from /proc/stat, in cores), and `load_average_1m` is reported,
@@ -36,7 +40,7 @@ import Training
 struct Bench {
     static let usage = """
     usage: ddp bench [--model cnn|transformer|transformer-k64|gan|all] [--threads N] [--batch B] [--steps S]
-                     [--warmup W] [--ranks N] [--timeline FILE] [--breakdown]
+                     [--warmup W] [--ranks N] [--timeline FILE] [--bucket-mb X] [--no-shared-memory] [--breakdown]
 
     Times full training steps (forward, loss, backward with the gradient allreduce across ranks,
     Adam update) of the job models at the peer-benchmark shapes of bench/peers/models.md, on a
@@ -50,6 +54,7 @@ struct Bench {
       --ranks N        in-process ranks when not started by mpirun (default 1)
       --timeline FILE  Chrome trace (Perfetto) of every step's phases on every rank
       --bucket-mb X    gradient bucket size in MiB, first bucket included (default 1, then 25)
+      --no-shared-memory  average gradients with MPI's allreduce even when the ranks share a node
       --breakdown      with the CNN: also time each layer's forward and backward alone (rank 0)
     """
 
@@ -62,7 +67,7 @@ struct Bench {
 
     init(arguments: [String]) throws {
         let o = try Options(arguments, known: ["model", "threads", "batch", "steps", "warmup", "ranks", "timeline", "bucket-mb"],
-                            flags: ["breakdown"])
+                            flags: ["breakdown", "no-shared-memory"])
         _ = try o.positionals([])
         switch o.value("model") ?? "all" {
         case "all": models = BenchModel.allCases
@@ -84,6 +89,7 @@ struct Bench {
             parallel.bucketBytes = max(4, Int(mb * 1_048_576))
             parallel.firstBucketBytes = parallel.bucketBytes
         }
+        parallel.sharedMemory = !o.flag("no-shared-memory")
         self.parallel = parallel
     }
 
@@ -169,12 +175,20 @@ struct Bench {
                                   poolMiB: Double(BufferPool.shared.bytesInUse + BufferPool.shared.bytesCached) / 1_048_576,
                                   windowSeconds: (windowEnd.wall - windowStart.wall) * 1e-3,
                                   windowCPUSeconds: (windowEnd.cpu - windowStart.cpu) * 1e-3, machineBusySeconds: busy,
-                                  allreduceMs: allreduce.map(median), exposedMs: exposed.map(median),
+                                  allreduceMs: allreduce.map(median), waitMs: exposed,
                                   gradientBytes: Double(job.networks.reduce(0) { $0 + $1.parallel.parameters.count * 4 }),
                                   buckets: Double(job.networks.reduce(0) { $0 + $1.parallel.buckets.count }),
                                   parameters: Double(job.parameters), flopsPerStep: job.flopsPerStep)
         return ModelRun(model: model, loss: job.loss, networks: job.networks.map(\.name),
+                        allreduce: job.networks[0].parallel.allreduceMethod,
                         ranks: comm.allgather(figures.encoded).map(RankFigures.init(decoding:)))
+    }
+
+    /// Per step, the sum over `networks` of the shortest wait over ranks; the median over steps.
+    private func criticalWait(_ ranks: [RankFigures], networks: [Int]) -> Double {
+        median((0..<ranks[0].waitMs[0].count).map { s in
+            networks.reduce(0) { sum, k in sum + ranks.map { $0.waitMs[k][s] }.min()! }
+        })
     }
 
     /// The analytic memory of one process in MiB: per rank in it, parameters, gradients and
@@ -198,9 +212,10 @@ struct Bench {
         let flops = first.flopsPerStep * n
         let gflops = flops / (step * 1e-3) / 1e9
         let ownCPU = processes.reduce(0) { $0 + $1.windowCPUSeconds }
-        let allreduce = ranks.map { $0.allreduceMs[0] }.max()!, exposed = ranks.map { $0.exposedMs[0] }.max()!
+        let allreduce = ranks.map { $0.allreduceMs[0] }.max()!, exposed = criticalWait(ranks, networks: Array(1..<ranks[0].waitMs.count))
         var fields: [(String, String)] = [
-            ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("ranks", "\(ranks.count)"),
+            ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("allreduce", "\"\(run.allreduce)\""),
+            ("ranks", "\(ranks.count)"),
             ("threads_per_rank", "\(threads)"), ("batch_per_rank", "\(Int(b))"), ("params", "\(Int(first.parameters))"),
             ("steps", "\(steps)"), ("warmup", "\(warmup)"), ("loss", "\"\(run.loss)\""),
             ("gflop_per_step", fixed(flops / 1e9, 4)),
@@ -214,11 +229,12 @@ struct Bench {
             ("allreduce_ms", fixed(allreduce, 3)),
             ("exposed_comm_ms", fixed(exposed, 3)),
             ("exposed_share", fixed(exposed / step, 4)),
+            ("max_rank_wait_ms", fixed(ranks.map { median($0.waitMs[0]) }.max()!, 3)),
         ]
         if run.networks.count > 1 {
             for (k, name) in run.networks.enumerated() {
                 fields.append(("\(name)_allreduce_ms", fixed(ranks.map { $0.allreduceMs[k + 1] }.max()!, 3)))
-                fields.append(("\(name)_exposed_comm_ms", fixed(ranks.map { $0.exposedMs[k + 1] }.max()!, 3)))
+                fields.append(("\(name)_exposed_comm_ms", fixed(criticalWait(ranks, networks: [k + 1]), 3)))
             }
         }
         fields += [

@@ -8,23 +8,24 @@ struct RankFigures {
     /// Wall and process CPU seconds of the whole timed window, and the machine's busy CPU
     /// seconds (all cores) over it.
     var windowSeconds: Double, windowCPUSeconds: Double, machineBusySeconds: Double
-    /// Medians per step: index 0 the sum over the networks, then each network.
-    var allreduceMs: [Double], exposedMs: [Double]
+    /// Index 0 the sum over the networks, then each network: the median allreduce time per
+    /// step, and the wait for communication after backward of every timed step.
+    var allreduceMs: [Double], waitMs: [[Double]]
     var gradientBytes: Double, buckets: Double, parameters: Double, flopsPerStep: Double
 
     var encoded: [Double] {
         [stepMs, cpuMs, peakRSSMiB, poolGrowth, pid, windowSeconds, windowCPUSeconds, machineBusySeconds,
-         gradientBytes, buckets, parameters, flopsPerStep, baseRSSMiB, poolMiB, Double(allreduceMs.count)] + allreduceMs + exposedMs
+         gradientBytes, buckets, parameters, flopsPerStep, baseRSSMiB, poolMiB, Double(allreduceMs.count), Double(waitMs[0].count)] + allreduceMs + waitMs.flatMap { $0 }
     }
 
 }
 
 extension RankFigures {
     init(decoding v: [Double]) {
-        let k = Int(v[14])
+        let k = Int(v[14]), n = Int(v[15])
         self.init(stepMs: v[0], cpuMs: v[1], peakRSSMiB: v[2], poolGrowth: v[3], pid: v[4], baseRSSMiB: v[12], poolMiB: v[13],
-                  windowSeconds: v[5], windowCPUSeconds: v[6], machineBusySeconds: v[7], allreduceMs: Array(v[15..<(15 + k)]),
-                  exposedMs: Array(v[(15 + k)..<(15 + 2 * k)]), gradientBytes: v[8], buckets: v[9], parameters: v[10],
+                  windowSeconds: v[5], windowCPUSeconds: v[6], machineBusySeconds: v[7], allreduceMs: Array(v[16..<(16 + k)]),
+                  waitMs: (0..<k).map { Array(v[(16 + k + $0 * n)..<(16 + k + ($0 + 1) * n)]) }, gradientBytes: v[8], buckets: v[9], parameters: v[10],
                   flopsPerStep: v[11])
     }
 }
@@ -35,5 +36,7 @@ struct ModelRun {
     let loss: String
     /// The networks' names ("" for a single one), in the order of `RankFigures.allreduceMs[1...]`.
     let networks: [String]
+    /// How gradients were averaged (`DataParallel.allreduceMethod`).
+    let allreduce: String
     let ranks: [RankFigures]
 }
