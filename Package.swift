@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
-        .target(name: "Comm", dependencies: ["Autograd", "TensorCore", "CMPI", "SharedMemorySync"], swiftSettings: release),
+        .target(name: "Comm", dependencies: ["Optim", "Autograd", "TensorCore", "CMPI", "SharedMemorySync"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "ImageCodecs"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Datasets", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
                 swiftSettings: release),

@@ -9,7 +9,7 @@ public final class FlatParameters {
     /// Element offset of each parameter inside the arenas, in `parameters` order.
     public let offsets: [Int]
     public let count: Int
-    public let values: Storage
+    public private(set) var values: Storage
     public private(set) var grads: Storage
 
     /// Moves `parameters` (in this order) into fresh arenas, keeping their current values.
@@ -42,6 +42,14 @@ public final class FlatParameters {
         storage.base.update(from: grads.base, count: count)
         grads = storage
         for (p, o) in zip(parameters, offsets) { p.bindGrad(Tensor(view: storage, offset: o, shape: p.shape)) }
+    }
+
+    /// Moves the value arena to `storage` (of `count` floats), keeping the values: the
+    /// data-parallel layer puts it where other ranks of the node can write their updates.
+    public func moveValues(to storage: Storage) {
+        precondition(storage.count >= count, "value arena of \(storage.count) floats for \(count) parameters")
+        values = storage
+        for (p, o) in zip(parameters, offsets) { p.rebind(value: Tensor(view: storage, offset: o, shape: p.shape)) }
     }
 
     public var valueBuffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: values.base, count: count) }

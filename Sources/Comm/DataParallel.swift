@@ -1,5 +1,6 @@
 import Foundation
 import Autograd
+import Optim
 import TensorCore
 
 /// Keeps the replicas of one network identical across ranks: broadcasts rank 0's parameters at
@@ -16,7 +17,9 @@ import TensorCore
 ///
 /// When all ranks share a node, the gradient arena moves into memory they all map and buckets
 /// are averaged there (`SharedGradients`); otherwise, or with `sharedMemory: false`, through the
-/// communicator's allreduce. Both give the same bits.
+/// communicator's allreduce. Both give the same bits. Given the optimizer, ranks sharing memory
+/// also shard its update: each updates the parameters it averaged, in a single node-wide copy
+/// of the optimizer state, and hands the new values to the others (`update`); same bits again.
 public final class DataParallel {
     public let parameters: FlatParameters
     public let comm: Communicator
@@ -32,6 +35,8 @@ public final class DataParallel {
     private var nextToLaunch = 0
     private var reducer: BucketReducer?
     private let shared: SharedGradients?
+    /// The optimizer whose update is sharded across the node's ranks (nil: every rank updates everything).
+    private let shardedOptimizer: Optimizer?
     /// Averages one bucket (index, range) across ranks.
     private let averageBucket: (Int, Range<Int>) -> Void
     /// Synchronised backward passes so far (the step numbers of `TestHooks`).
@@ -65,7 +70,8 @@ public final class DataParallel {
     }
 
     public init(_ parameters: FlatParameters, comm: Communicator, firstBucketBytes: Int = 1 << 20,
-                bucketBytes: Int = 25 << 20, overlap: Bool = true, sharedMemory: Bool = true, name: String = "") {
+                bucketBytes: Int = 25 << 20, overlap: Bool = true, sharedMemory: Bool = true,
+                optimizer: Optimizer? = nil, name: String = "") {
         self.parameters = parameters
         self.comm = comm
         self.overlap = overlap
@@ -96,9 +102,19 @@ public final class DataParallel {
         self.bucketSizes = sizes
         missing = sizes
         shared = sharedMemory && comm.size > 1
-            ? SharedGradients(comm: comm, floats: parameters.count, buckets: buckets, label: label) : nil
+            ? SharedGradients(comm: comm, floats: parameters.count, buckets: buckets, label: label,
+                              stateBuffers: optimizer?.stateBuffers.count) : nil
+        shardedOptimizer = shared == nil ? nil : optimizer
         if let shared {
-            parameters.moveGradients(to: Storage(external: shared.arenas[comm.rank], count: parameters.count, owner: shared.owner))
+            let arena = { (base: UnsafeMutablePointer<Float>) in Storage(external: base, count: parameters.count, owner: shared.owner) }
+            parameters.moveGradients(to: arena(shared.arenas[comm.rank]))
+            if let optimizer {
+                parameters.moveValues(to: arena(shared.values[comm.rank]))
+                for (b, base) in zip(optimizer.stateBuffers, shared.states) {
+                    b.move(to: arena(base), sharedAcrossRanks: true, copy: comm.rank == 0)
+                }
+                comm.barrier()
+            }
             averageBucket = { b, _ in shared.average(bucket: b) }
         } else {
             let base = parameters.grads.base, label = label, count = buckets.count
@@ -119,6 +135,20 @@ public final class DataParallel {
         self.timeline = timeline
         timelineNetwork = timeline?.network(network) ?? 0
         reducerLane = timeline?.lane(network.isEmpty ? "gradient reducer" : "\(network) reducer") ?? 0
+    }
+
+    /// Whether the optimizer's update is split across the node's ranks.
+    public var shardsUpdate: Bool { shardedOptimizer != nil }
+
+    /// The optimizer step after `backward`: `optimizer.step`, or with a sharded update this
+    /// rank's share of it followed by the exchange of new values, which leaves every rank with
+    /// the parameters a full update would have given.
+    public func update(_ optimizer: Optimizer, learningRate: Float) {
+        guard let shared, let shardedOptimizer, shardedOptimizer === optimizer else {
+            return optimizer.step(learningRate: learningRate)
+        }
+        optimizer.step(learningRate: learningRate, shard: shared.shard)
+        shared.shareUpdate()
     }
 
     /// Makes every replica start from rank 0's parameters.

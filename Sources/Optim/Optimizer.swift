@@ -32,12 +32,20 @@ extension Optimizer {
     public var currentLearningRate: Float { learningRate(stepCount) }
 
     /// One update from the gradients currently in the gradient arena, with the scheduled
-    /// learning rate or `override`.
-    public func step(learningRate override: Float? = nil) {
+    /// learning rate or `override`. With `shard` (sorted, disjoint element ranges) only those
+    /// elements are updated: a sharded data-parallel step, where each rank updates its part
+    /// and hands the new values to the others (`DataParallel.update`).
+    public func step(learningRate override: Float? = nil, shard: [Range<Int>]? = nil) {
         if let maxNorm = globalClipNorm { GradientClipping.clipByGlobalNorm(parameters, maxNorm: maxNorm) }
         let lr = override ?? learningRate(stepCount)
         let t = stepCount + 1
-        parameters.forEachTrainableRange { applyUpdate($0, learningRate: lr, step: t) }
+        parameters.forEachTrainableRange { run in
+            guard let shard else { return applyUpdate(run, learningRate: lr, step: t) }
+            for part in shard {
+                let r = run.clamped(to: part)
+                if !r.isEmpty { applyUpdate(r, learningRate: lr, step: t) }
+            }
+        }
         stepCount = t
     }
 
@@ -61,16 +69,28 @@ extension Optimizer {
 }
 
 /// A named flat buffer of optimizer state with the parameter arena's layout.
-public struct OptimizerStateBuffer {
+public final class OptimizerStateBuffer {
     public let name: String
-    public let storage: Storage
+    public private(set) var storage: Storage
+    /// Whether the buffer is one copy in memory every rank of the node uses (sharded update),
+    /// rather than this rank's own.
+    public private(set) var sharedAcrossRanks = false
     public var count: Int { storage.count }
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: storage.base, count: storage.count) }
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: storage.base, count: count) }
 
     /// A zero-filled buffer parallel to `parameters`.
     public init(name: String, parallelTo parameters: FlatParameters) {
         self.name = name
         self.storage = Storage(zeros: parameters.count)
+    }
+
+    /// Moves the state to `storage` (at least `count` floats). With `copy` false the values
+    /// there are kept (another rank put them there).
+    public func move(to storage: Storage, sharedAcrossRanks shared: Bool, copy: Bool) {
+        precondition(storage.count == count, "state buffer \(name): \(storage.count) floats for \(count)")
+        if copy { storage.base.update(from: self.storage.base, count: count) }
+        self.storage = storage
+        sharedAcrossRanks = shared
     }
 }
 

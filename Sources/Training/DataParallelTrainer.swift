@@ -38,7 +38,7 @@ public final class DataParallelTrainer {
         batchNorm = BatchNormReplicas(model: model, comm: comm, synchronize: options.syncBatchNorm)
         parallel = DataParallel(parameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
                                 bucketBytes: options.bucketBytes, overlap: options.overlap && !batchNorm.synchronized,
-                                sharedMemory: options.sharedMemory)
+                                sharedMemory: options.sharedMemory, optimizer: options.shardedUpdate ? optimizer : nil)
         parallel.broadcastParameters()
     }
 
@@ -80,7 +80,7 @@ public final class DataParallelTrainer {
         // non-finite step is never applied.
         let nonFinite = meanLoss.isFinite ? parameters.nonFiniteGradient()?.description : "non-finite loss (\(meanLoss))"
         let lr = learningRate
-        if nonFinite == nil { timeline.span(.optimizer) { optimizer.step(learningRate: lr) } }
+        if nonFinite == nil { timeline.span(.optimizer) { parallel.update(optimizer, learningRate: lr) } }
         batchNorm.broadcastMovingStatistics(comm)
         let stats = parallel.lastStats
         return StepResult(loss: meanLoss, metric: metricTotal, samples: samples, learningRate: lr,

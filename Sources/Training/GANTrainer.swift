@@ -66,10 +66,12 @@ public final class GANTrainer {
         self.discriminatorOptimizer = discriminatorOptimizer(discriminatorParameters)
         generatorParallel = DataParallel(generatorParameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
                                          bucketBytes: options.bucketBytes, overlap: options.overlap,
-                                         sharedMemory: options.sharedMemory, name: "generator")
+                                         sharedMemory: options.sharedMemory,
+                                         optimizer: options.shardedUpdate ? self.generatorOptimizer : nil, name: "generator")
         discriminatorParallel = DataParallel(discriminatorParameters, comm: comm, firstBucketBytes: options.firstBucketBytes,
                                              bucketBytes: options.bucketBytes, overlap: options.overlap,
-                                             sharedMemory: options.sharedMemory, name: "discriminator")
+                                             sharedMemory: options.sharedMemory,
+                                             optimizer: options.shardedUpdate ? self.discriminatorOptimizer : nil, name: "discriminator")
         generatorParallel.broadcastParameters()
         discriminatorParallel.broadcastParameters()
     }
@@ -122,7 +124,9 @@ public final class GANTrainer {
                           allreduceSeconds: dStats.allreduceSeconds, exposedCommunicationSeconds: dStats.exposedSeconds,
                           nonFinite: bad.description)
         }
-        timeline.span(.optimizer, network: dNet) { discriminatorOptimizer.step(learningRate: discriminatorOptimizer.currentLearningRate * factorD) }
+        timeline.span(.optimizer, network: dNet) {
+            discriminatorParallel.update(discriminatorOptimizer, learningRate: discriminatorOptimizer.currentLearningRate * factorD)
+        }
 
         discriminatorParameters.setTrainable(false)
         defer { discriminatorParameters.setTrainable(true) }
@@ -131,7 +135,9 @@ public final class GANTrainer {
         generatorParallel.backward(gLoss)
         let gBad = generatorParameters.nonFiniteGradient(prefix: Checkpoint.generatorPrefix)
         if gBad == nil {
-            timeline.span(.optimizer, network: gNet) { generatorOptimizer.step(learningRate: generatorOptimizer.currentLearningRate * factorG) }
+            timeline.span(.optimizer, network: gNet) {
+                generatorParallel.update(generatorOptimizer, learningRate: generatorOptimizer.currentLearningRate * factorG)
+            }
         }
         let gStats = generatorParallel.lastStats
 

@@ -11,6 +11,9 @@ public struct ParallelOptions: Sendable, Equatable {
     /// Average gradients in memory shared by the ranks of a node when they all share one
     /// (`SharedGradients`), instead of through MPI's allreduce. Same results either way.
     public var sharedMemory = true
+    /// With shared memory: split the optimizer update across the node's ranks, over one
+    /// node-wide copy of its state (ZeRO stage 1 inside a node). Same results either way.
+    public var shardedUpdate = true
     /// Micro-batches per optimizer step; their gradients accumulate locally and are reduced once.
     public var gradientAccumulation = 1
     /// Multiply the learning rate by the number of ranks (Goyal et al. 2017, linear scaling).

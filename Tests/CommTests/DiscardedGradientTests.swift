@@ -52,26 +52,10 @@ final class DiscardedGradientTests: XCTestCase {
 }
 
 /// Per-rank results written from the in-process ranks' threads.
-private final class LockedArrays: @unchecked Sendable {
+final class LockedArrays: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [[Float]]
     init(count: Int) { values = Array(repeating: [], count: count) }
     func set(_ i: Int, _ v: [Float]) { lock.lock(); values[i] = v; lock.unlock() }
     var all: [[Float]] { lock.lock(); defer { lock.unlock() }; return values }
-}
-
-/// Bucket layout: a small first bucket, `bucketBytes` buckets, and a last bucket no larger than
-/// the first (its reduction cannot hide behind backward).
-final class BucketLayoutTests: XCTestCase {
-    func testFirstAndLastBucketsAreSmall() {
-        let sizes = [10, 1000, 200, 50, 20]
-        let flat = FlatParameters(sizes.map { Variable(Tensor(zeros: [$0]), requiresGrad: true) })
-        let group = InProcessGroup(size: 1)
-        let comm = group.communicators[0]
-        let parallel = DataParallel(flat, comm: comm, firstBucketBytes: 4 * 100, bucketBytes: 4 * 10_000)
-        XCTAssertEqual(parallel.buckets, [0..<1010, 1010..<1210, 1210..<1280])
-        let one = DataParallel(FlatParameters([Variable(Tensor(zeros: [3]), requiresGrad: true)]), comm: comm)
-        XCTAssertEqual(one.buckets, [0..<3])
-        withExtendedLifetime(group) {}
-    }
 }

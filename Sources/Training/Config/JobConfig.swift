@@ -57,7 +57,7 @@ public struct JobConfig: Sendable {
         "": ["name", "output", "checkpoint"],
         "training": ["epochs", "max_steps", "log_every_steps", "sample_every_steps", "eval_batch_size",
                      "non_finite", "max_consecutive_skips"],
-        "parallel": ["stall_timeout_s", "shared_memory"],
+        "parallel": ["stall_timeout_s", "shared_memory", "shard_optimizer"],
     ]
 
     /// Digest of the keys that decide the training trajectory (everything but the step budget,

@@ -4,6 +4,7 @@ public struct ParallelSpec: Sendable, Equatable {
     public var firstBucketMB = 1.0
     public var overlap = true
     public var sharedMemory = true
+    public var shardOptimizer = true
     public var scaleLearningRate = false
     public var warmupSteps = 0
     /// Abort the job when a collective has not completed within this many seconds (0: never).
@@ -19,6 +20,7 @@ public struct ParallelSpec: Sendable, Equatable {
         firstBucketMB = try r.optional("first_bucket_mb", default: firstBucketMB, positive)
         overlap = try r.optional("overlap", default: overlap)
         sharedMemory = try r.optional("shared_memory", default: sharedMemory)
+        shardOptimizer = try r.optional("shard_optimizer", default: shardOptimizer)
         scaleLearningRate = try r.optional("scale_lr", default: scaleLearningRate)
         warmupSteps = try r.optional("warmup_steps", default: warmupSteps, .atLeast(0))
         stallTimeoutSeconds = try r.optional("stall_timeout_s", default: stallTimeoutSeconds, .atLeast(0))
@@ -32,6 +34,7 @@ public struct ParallelSpec: Sendable, Equatable {
         o.firstBucketBytes = max(4, Int((firstBucketMB * 1_048_576).rounded()))
         o.overlap = overlap
         o.sharedMemory = sharedMemory
+        o.shardedUpdate = shardOptimizer
         o.gradientAccumulation = gradientAccumulation
         o.scaleLearningRate = scaleLearningRate
         o.warmupSteps = warmupSteps

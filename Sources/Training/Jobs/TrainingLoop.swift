@@ -212,7 +212,8 @@ public final class TrainingLoop {
         position = comm.allreduceSum(isRoot ? position : position.map { _ in 0 })
         for (i, n) in workload.networks.enumerated() {
             comm.broadcast(n.parameters.valueBuffer, root: 0)
-            for b in n.optimizer.stateBuffers { comm.broadcast(b.buffer, root: 0) }
+            // A state buffer the node's ranks share already holds what rank 0 restored.
+            for b in n.optimizer.stateBuffers where !b.sharedAcrossRanks { comm.broadcast(b.buffer, root: 0) }
             n.optimizer.stepCount = Int(position[i + 1])
         }
         workload.restoreCarriedState(carried)

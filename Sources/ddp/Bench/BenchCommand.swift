@@ -18,6 +18,8 @@ import Training
 ///   peers' "% sgemm peak". sgemm (n = 1024) is measured by rank 0 alone before the first
 ///   model and after each, keeping the best, so a neighbour's burst during one measurement
 ///   cannot flatter the ratio;
+/// - `allreduce`: how gradients were averaged ("shared memory", "mpi", "in-process", "none"),
+///   and `sharded_update`: whether the optimizer update was split across the ranks;
 /// - `allreduce_ms`: the slowest rank's median per step of the gradient allreduce time (both
 ///   networks for the GAN, also given per network);
 /// - `exposed_comm_ms`: communication on the critical path, the part backward did not hide: in
@@ -40,7 +42,8 @@ import Training
 struct Bench {
     static let usage = """
     usage: ddp bench [--model cnn|transformer|transformer-k64|gan|all] [--threads N] [--batch B] [--steps S]
-                     [--warmup W] [--ranks N] [--timeline FILE] [--bucket-mb X] [--no-shared-memory] [--breakdown]
+                     [--warmup W] [--ranks N] [--timeline FILE] [--bucket-mb X] [--no-shared-memory]
+                     [--no-sharded-update] [--breakdown]
 
     Times full training steps (forward, loss, backward with the gradient allreduce across ranks,
     Adam update) of the job models at the peer-benchmark shapes of bench/peers/models.md, on a
@@ -55,6 +58,8 @@ struct Bench {
       --timeline FILE  Chrome trace (Perfetto) of every step's phases on every rank
       --bucket-mb X    gradient bucket size in MiB, first bucket included (default 1, then 25)
       --no-shared-memory  average gradients with MPI's allreduce even when the ranks share a node
+      --no-sharded-update every rank runs the whole optimizer update (default with shared memory:
+                       each updates its share in one node-wide copy of the optimizer state)
       --breakdown      with the CNN: also time each layer's forward and backward alone (rank 0)
     """
 
@@ -67,7 +72,7 @@ struct Bench {
 
     init(arguments: [String]) throws {
         let o = try Options(arguments, known: ["model", "threads", "batch", "steps", "warmup", "ranks", "timeline", "bucket-mb"],
-                            flags: ["breakdown", "no-shared-memory"])
+                            flags: ["breakdown", "no-shared-memory", "no-sharded-update"])
         _ = try o.positionals([])
         switch o.value("model") ?? "all" {
         case "all": models = BenchModel.allCases
@@ -90,6 +95,7 @@ struct Bench {
             parallel.firstBucketBytes = parallel.bucketBytes
         }
         parallel.sharedMemory = !o.flag("no-shared-memory")
+        parallel.shardedUpdate = !o.flag("no-sharded-update")
         self.parallel = parallel
     }
 
@@ -180,7 +186,7 @@ struct Bench {
                                   buckets: Double(job.networks.reduce(0) { $0 + $1.parallel.buckets.count }),
                                   parameters: Double(job.parameters), flopsPerStep: job.flopsPerStep)
         return ModelRun(model: model, loss: job.loss, networks: job.networks.map(\.name),
-                        allreduce: job.networks[0].parallel.allreduceMethod,
+                        allreduce: job.networks[0].parallel.allreduceMethod, shardedUpdate: job.networks[0].parallel.shardsUpdate,
                         ranks: comm.allgather(figures.encoded).map(RankFigures.init(decoding:)))
     }
 
@@ -214,7 +220,7 @@ struct Bench {
         let ownCPU = processes.reduce(0) { $0 + $1.windowCPUSeconds }
         let allreduce = ranks.map { $0.allreduceMs[0] }.max()!, exposed = criticalWait(ranks, networks: Array(1..<ranks[0].waitMs.count))
         var fields: [(String, String)] = [
-            ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("allreduce", "\"\(run.allreduce)\""),
+            ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("allreduce", "\"\(run.allreduce)\""), ("sharded_update", "\(run.shardedUpdate)"),
             ("ranks", "\(ranks.count)"),
             ("threads_per_rank", "\(threads)"), ("batch_per_rank", "\(Int(b))"), ("params", "\(Int(first.parameters))"),
             ("steps", "\(steps)"), ("warmup", "\(warmup)"), ("loss", "\"\(run.loss)\""),

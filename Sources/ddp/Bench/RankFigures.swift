@@ -38,5 +38,7 @@ struct ModelRun {
     let networks: [String]
     /// How gradients were averaged (`DataParallel.allreduceMethod`).
     let allreduce: String
+    /// Whether the optimizer update was split across ranks (`DataParallel.shardsUpdate`).
+    let shardedUpdate: Bool
     let ranks: [RankFigures]
 }
