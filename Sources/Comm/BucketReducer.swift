@@ -4,19 +4,13 @@ import Foundation
 /// (Horovod's background thread, PyTorch DDP's reducer). Backward enqueues a bucket the moment
 /// its last gradient is final and goes on computing; `waitAll` blocks only for what has not yet
 /// finished — the exposed communication time.
-final class BucketReducer: @unchecked Sendable {
-    struct Timing {
-        var bucket: Int
-        var start: Double
-        var end: Double
-    }
-
+final class BucketReducer: BucketAveraging, @unchecked Sendable {
     private let average: (Int, Range<Int>) -> Void
     private let cond = NSCondition()
     private var queue: [(Int, Range<Int>)] = []
     private var inFlight = 0
     private var stopping = false
-    private var timings: [Timing] = []
+    private var timings: [BucketTiming] = []
 
     /// `average(bucket, range)` averages one bucket across ranks; it runs on the reducer's thread.
     init(average: @escaping (Int, Range<Int>) -> Void) {
@@ -28,7 +22,9 @@ final class BucketReducer: @unchecked Sendable {
         t.start()
     }
 
-    func enqueue(bucket: Int, range: Range<Int>) {
+    var onTrainingThread: Bool { false }
+
+    func launch(_ bucket: Int, _ range: Range<Int>) {
         cond.lock()
         queue.append((bucket, range))
         inFlight += 1
@@ -37,13 +33,13 @@ final class BucketReducer: @unchecked Sendable {
     }
 
     /// Waits until every enqueued bucket is reduced; returns their timings and clears them.
-    func waitAll() -> [Timing] {
+    func finish() -> (timings: [BucketTiming], duringBackward: Double) {
         cond.lock()
         while inFlight > 0 { cond.wait() }
         let t = timings
         timings.removeAll(keepingCapacity: true)
         cond.unlock()
-        return t
+        return (t, 0)
     }
 
     private func loop() {
@@ -57,7 +53,7 @@ final class BucketReducer: @unchecked Sendable {
             average(bucket, range)
             let end = monotonicSeconds()
             cond.lock()
-            timings.append(Timing(bucket: bucket, start: start, end: end))
+            timings.append(BucketTiming(bucket: bucket, start: start, end: end))
             inFlight -= 1
             cond.broadcast()
             cond.unlock()

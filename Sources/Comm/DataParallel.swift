@@ -11,13 +11,15 @@ import TensorCore
 /// and a last bucket no larger than the first. Parameters are laid out last layer first, so
 /// bucket 0 is the first to complete during backward; the last bucket completes when backward
 /// ends, nothing is left to hide its reduction behind, and keeping it small keeps that exposed
-/// time small (the GAN generator's first layers: 0.6 MB instead of 2.6 MB with 25 MB buckets). A bucket is handed to the background reducer as soon as every gradient in it is
-/// final and every earlier bucket has been handed over — the same order on every rank, which is
-/// what keeps collectives matched and sums reproducible.
+/// time small (the GAN generator's first layers: 0.6 MB instead of 2.6 MB with 25 MB buckets).
+/// A bucket is handed over as soon as every gradient in it is final and every earlier bucket
+/// has been handed over — the same order on every rank, which is what keeps collectives matched
+/// and sums reproducible.
 ///
 /// When all ranks share a node, the gradient arena moves into memory they all map and buckets
-/// are averaged there (`SharedGradients`); otherwise, or with `sharedMemory: false`, through the
-/// communicator's allreduce. Both give the same bits. Given the optimizer, ranks sharing memory
+/// are averaged there, on the training thread between steps of backward (`SharedGradients`,
+/// `InlineSharedAveraging`); otherwise, or with `sharedMemory: false`, by the communicator's
+/// allreduce on a background thread (`BucketReducer`). Both give the same bits. Given the optimizer, ranks sharing memory
 /// also shard its update: each updates the parameters it averaged, in a single node-wide copy
 /// of the optimizer state, and hands the new values to the others (`update`); same bits again.
 public final class DataParallel {
@@ -33,7 +35,8 @@ public final class DataParallel {
     private let bucketSizes: [Int]
     private var missing: [Int]
     private var nextToLaunch = 0
-    private var reducer: BucketReducer?
+    /// Averages the buckets backward hands over (nil: all are averaged after backward).
+    private var averaging: BucketAveraging?
     private let shared: SharedGradients?
     /// The optimizer whose update is sharded across the node's ranks (nil: every rank updates everything).
     private let shardedOptimizer: Optimizer?
@@ -120,21 +123,24 @@ public final class DataParallel {
             let base = parameters.grads.base, label = label, count = buckets.count
             averageBucket = { b, r in DataParallel.averageRange(comm, base, r, label: label, bucket: b, of: count) }
         }
-        if overlap && comm.size > 1 { reducer = BucketReducer(average: averageBucket) }
+        if overlap && comm.size > 1 { averaging = shared.map(InlineSharedAveraging.init) ?? BucketReducer(average: averageBucket) }
     }
 
     /// How gradients are averaged: "shared memory" (ranks on one node), else the communicator's
     /// backend ("mpi", "in-process"); "none" for a single rank.
     public var allreduceMethod: String { comm.size == 1 ? "none" : shared != nil ? "shared memory" : comm.backend }
 
-    deinit { reducer?.stop() }
+    deinit { averaging?.stop() }
 
     /// Records this network's backward phases in `timeline` under `network` ("" for a job's
-    /// only network), with the bucket reductions on the lane of its reducer thread.
+    /// only network), with the bucket reductions on the lane of the thread that runs them.
     public func attach(_ timeline: Timeline?, network: String) {
         self.timeline = timeline
         timelineNetwork = timeline?.network(network) ?? 0
-        reducerLane = timeline?.lane(network.isEmpty ? "gradient reducer" : "\(network) reducer") ?? 0
+        reducerLane = 0
+        if let averaging, !averaging.onTrainingThread {
+            reducerLane = timeline?.lane(network.isEmpty ? "gradient reducer" : "\(network) reducer") ?? 0
+        }
     }
 
     /// Whether the optimizer's update is split across the node's ranks.
@@ -182,7 +188,7 @@ public final class DataParallel {
         shared?.beginStep()
         let backwardStart = monotonicSeconds()
         timeline?.begin(.backward, network: timelineNetwork)
-        guard let reducer else {
+        guard let averaging else {
             loss.backward(seed: seed)
             parameters.settleGradients()
             fault?.poison()
@@ -212,13 +218,13 @@ public final class DataParallel {
             if let fault, fault.parameter === leaf { fault.poison() }
             guard let b = bucketOfParameter[ObjectIdentifier(leaf)] else { return }
             missing[b] -= 1
-            while nextToLaunch < buckets.count && missing[nextToLaunch] == 0 { launch(nextToLaunch, reducer) }
+            while nextToLaunch < buckets.count && missing[nextToLaunch] == 0 { launch(nextToLaunch, averaging) }
         }
         // Buckets whose parameters took no part in this graph (frozen or unused) go last,
         // still in order, so every rank issues the same collectives. Their gradients are
         // zeroed first; no bucket holding them has been launched yet.
         parameters.settleGradients()
-        while nextToLaunch < buckets.count { launch(nextToLaunch, reducer) }
+        while nextToLaunch < buckets.count { launch(nextToLaunch, averaging) }
         timeline?.end()
         pending = backwardStart
     }
@@ -226,14 +232,14 @@ public final class DataParallel {
     /// Waits until the gradients of the last `startBackward` are averaged; the wait is the
     /// step's exposed communication.
     public func finishGradients() {
-        guard let backwardStart = pending, let reducer else { return }
+        guard let backwardStart = pending, let averaging else { return }
         pending = nil
         timeline?.begin(.wait, network: timelineNetwork)
         let waitStart = monotonicSeconds()
-        let timings = reducer.waitAll()
-        shared?.waitAveraged()
+        let (timings, duringBackward) = averaging.finish()
         var stats = Stats()
-        stats.exposedSeconds = monotonicSeconds() - waitStart
+        // Averaging on the training thread during backward is not hidden behind anything.
+        stats.exposedSeconds = monotonicSeconds() - waitStart + duringBackward
         timeline?.end()
         for t in timings {
             stats.allreduceSeconds += t.end - t.start
@@ -244,10 +250,9 @@ public final class DataParallel {
         lastStats = stats
     }
 
-    private func launch(_ b: Int, _ reducer: BucketReducer) {
-        shared?.publishReady(b)
-        reducer.enqueue(bucket: b, range: buckets[b])
+    private func launch(_ b: Int, _ averaging: BucketAveraging) {
         nextToLaunch = b + 1
+        averaging.launch(b, buckets[b])
     }
 
     /// Test faults (`TestHooks`) due in this synchronised step: sleeps now for a stall; returns

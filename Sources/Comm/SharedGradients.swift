@@ -81,6 +81,11 @@ final class SharedGradients: @unchecked Sendable {
     /// Marks bucket `b` of this rank final for the current step (training thread).
     func publishReady(_ b: Int) { ddp_flag_publish(ready[rank] + b, step) }
 
+    /// Whether every other rank has marked bucket `b` final for the current step (no waiting).
+    func isReady(_ b: Int) -> Bool {
+        (0..<size).allSatisfy { q in q == rank || Int32(bitPattern: ddp_flag_load(ready[q] + b) &- step) >= 0 }
+    }
+
     /// Averages this rank's chunk of bucket `b` in every arena once every rank has marked `b`
     /// final. Called for each bucket in order, from one thread.
     func average(bucket b: Int) {

@@ -13,11 +13,13 @@ final class TimelineTests: XCTestCase {
 
     /// Trains `scenario` on in-process ranks with a timeline and returns the parsed trace
     /// (events and metadata records) that rank 0 produced.
-    func trace(_ scenario: Scenario, ranks: Int = 2, steps: Int = 3, overlap: Bool = true) throws -> [[String: Any]] {
+    func trace(_ scenario: Scenario, ranks: Int = 2, steps: Int = 3, overlap: Bool = true,
+               sharedMemory: Bool = true) throws -> [[String: Any]] {
         let text = Collected<String>(count: 1)
         try InProcessGroup(size: ranks).run { _, comm in
             let timeline = Timeline.synchronized(comm)
-            _ = try scenario.run(comm: comm, perRankBatch: 3, steps: steps, overlap: overlap, timeline: timeline)
+            _ = try scenario.run(comm: comm, perRankBatch: 3, steps: steps, overlap: overlap, sharedMemory: sharedMemory,
+                                 timeline: timeline)
             if let (events, dropped) = timeline.gather(comm) {
                 text.set(0, ChromeTrace.json(ranks: events, networks: timeline.networks, lanes: timeline.lanes, dropped: dropped))
             }
@@ -48,15 +50,22 @@ final class TimelineTests: XCTestCase {
         return nil
     }
 
+    /// With averaging in shared memory the reductions run on the training thread, inside
+    /// backward or the wait after it; through the communicator, on the reducer thread's lane.
     func testTwoRankTraceIsValidJSONWithOnePidPerRankNestedSpansAndEveryBucket() throws {
+        for sharedMemory in [true, false] { try checkTwoRankTrace(sharedMemory: sharedMemory) }
+    }
+
+    func checkTwoRankTrace(sharedMemory: Bool) throws {
         let steps = 3
-        let records = try trace(.cnn, steps: steps)
+        let records = try trace(.cnn, steps: steps, sharedMemory: sharedMemory)
         let all = try spans(records)
         XCTAssertEqual(Set(all.map(\.pid)), [0, 1], "one pid per rank")
         for pid in [0, 1] {
             let names = records.filter { $0["ph"] as? String == "M" && $0["pid"] as? Int == pid }
                 .compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
-            XCTAssertTrue(names.contains("rank \(pid)") && names.contains("training") && names.contains("gradient reducer"), "\(names)")
+            XCTAssertTrue(names.contains("rank \(pid)") && names.contains("training"), "\(names)")
+            XCTAssertEqual(names.contains("gradient reducer"), !sharedMemory, "\(names)")
 
             let mine = all.filter { $0.pid == pid }
             for tid in Set(mine.map(\.tid)) {
@@ -76,9 +85,17 @@ final class TimelineTests: XCTestCase {
             }
 
             // The tiny buckets of the scenario: several per step, each reduced once per step on
-            // the reducer lane, inside its step, with its index and size.
+            // its lane, inside its step, with its index and size.
             let reductions = mine.filter { $0.name.hasPrefix("allreduce") }
-            XCTAssertTrue(reductions.allSatisfy { $0.tid != 0 }, "overlapped reductions belong on the reducer lane")
+            if sharedMemory {
+                let phases = main.filter { $0.name == "backward" || $0.name == "wait for allreduce" }
+                for r in reductions {
+                    XCTAssertEqual(r.tid, 0, "shared-memory averaging runs on the training thread")
+                    XCTAssertTrue(phases.contains { $0.start <= r.start && r.end <= $0.end }, "\(r.name) outside backward and the wait")
+                }
+            } else {
+                XCTAssertTrue(reductions.allSatisfy { $0.tid != 0 }, "overlapped reductions belong on the reducer lane")
+            }
             let buckets = reductions.compactMap { $0.args?["bucket"] as? Int }
             XCTAssertEqual(buckets.count, reductions.count, "every allreduce names its bucket")
             let count = (buckets.max() ?? -1) + 1
@@ -92,7 +109,7 @@ final class TimelineTests: XCTestCase {
     }
 
     func testGANTraceShowsBothNetworksAndTheirReducers() throws {
-        let records = try trace(.gan, steps: 2)
+        let records = try trace(.gan, steps: 2, sharedMemory: false)
         let all = try spans(records)
         let names = Set(all.filter { $0.pid == 1 }.map(\.name))
         for name in ["step", "generator generate fakes", "discriminator forward", "discriminator backward",
