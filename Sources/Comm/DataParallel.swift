@@ -153,8 +153,14 @@ public final class DataParallel {
         guard let shared, let shardedOptimizer, shardedOptimizer === optimizer else {
             return optimizer.step(learningRate: learningRate)
         }
-        optimizer.step(learningRate: learningRate, shard: shared.shard)
-        shared.shareUpdate()
+        // Only trainable elements travel: non-trainable ones (batch-norm moving statistics)
+        // stay each rank's own, as without sharding.
+        var updated: [Range<Int>] = []
+        parameters.forEachTrainableRange { run in
+            for part in shared.shard where run.overlaps(part) { updated.append(run.clamped(to: part)) }
+        }
+        optimizer.step(learningRate: learningRate, shard: updated)
+        shared.shareUpdate(updated)
     }
 
     /// Makes every replica start from rank 0's parameters.

@@ -111,17 +111,17 @@ final class SharedGradients: @unchecked Sendable {
         }
     }
 
-    /// After this rank updated its shard in its own value arena: copies the new values into
-    /// every other rank's arena, publishes that, and waits until every rank has done the same,
-    /// so every arena holds the whole update. No rank reads parameters between its gradients
-    /// being averaged and this point, which is what lets the others write them.
-    func shareUpdate() {
+    /// After this rank updated `ranges` (within its shard) in its own value arena: copies the
+    /// new values into every other rank's arena, publishes that, and waits until every rank has
+    /// done the same, so every arena holds the whole update. No rank reads parameters between
+    /// its gradients being averaged and this point, which is what lets the others write them.
+    func shareUpdate(_ ranges: [Range<Int>]) {
         let s = step
         for q in 0..<size where q != rank {
-            for r in shard { (values[q] + r.lowerBound).update(from: values[rank] + r.lowerBound, count: r.count) }
+            for r in ranges { (values[q] + r.lowerBound).update(from: values[rank] + r.lowerBound, count: r.count) }
         }
         monitor.setPhase("\(label): updated parameters")
-        monitor.track(.allgather, bytes: shard.reduce(0) { $0 + $1.count } * 4) {
+        monitor.track(.allgather, bytes: ranges.reduce(0) { $0 + $1.count } * 4) {
             ddp_flag_publish(updated[rank], s)
             for q in 0..<size where q != rank { wait(updated[q], s) }
         }

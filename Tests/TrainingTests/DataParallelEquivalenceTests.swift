@@ -54,6 +54,11 @@ final class DataParallelEquivalenceTests: XCTestCase {
                 XCTAssertEqual(shared[2], shared[0], "\(scenario): rank 2 differs from rank 0")
             }
         }
+        // Batch norm without sync: each rank's moving statistics stay its own until rank 0's are
+        // broadcast; the sharded update must not mix them.
+        let shared = try Self.runInProcess(.resnet, ranks: 2, perRankBatch: 3, steps: 3, syncBatchNorm: false)
+        let collective = try Self.runInProcess(.resnet, ranks: 2, perRankBatch: 3, steps: 3, syncBatchNorm: false, sharedMemory: false)
+        XCTAssertTrue(shared[0] == collective[0], "resnet without sync batch norm: shared memory and allreduce differ")
     }
 
     func testDifferentInitialSeedsAreMadeIdenticalByTheBroadcast() throws {
