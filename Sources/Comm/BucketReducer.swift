@@ -2,7 +2,7 @@ import Foundation
 
 /// A background thread that reduces gradient buckets in the order they are handed to it
 /// (Horovod's background thread, PyTorch DDP's reducer). Backward enqueues a bucket the moment
-/// its last gradient is final and goes on computing; `waitAll` blocks only for what has not yet
+/// its last gradient is final and goes on computing; `finish` blocks only for what has not yet
 /// finished — the exposed communication time.
 final class BucketReducer: BucketAveraging, @unchecked Sendable {
     private let average: (Int, Range<Int>) -> Void

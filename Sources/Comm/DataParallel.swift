@@ -19,9 +19,10 @@ import TensorCore
 /// When all ranks share a node, the gradient arena moves into memory they all map and buckets
 /// are averaged there, on the training thread between steps of backward (`SharedGradients`,
 /// `InlineSharedAveraging`); otherwise, or with `sharedMemory: false`, by the communicator's
-/// allreduce on a background thread (`BucketReducer`). Both give the same bits. Given the optimizer, ranks sharing memory
-/// also shard its update: each updates the parameters it averaged, in a single node-wide copy
-/// of the optimizer state, and hands the new values to the others (`update`); same bits again.
+/// allreduce on a background thread (`BucketReducer`). Both give the same bits. Given the
+/// optimizer, ranks sharing memory also shard its update: each updates the parameters it
+/// averaged, in a single node-wide copy of the optimizer state, and hands the new values to the
+/// others (`update`); same bits again.
 public final class DataParallel {
     public let parameters: FlatParameters
     public let comm: Communicator
@@ -40,6 +41,9 @@ public final class DataParallel {
     private let shared: SharedGradients?
     /// The optimizer whose update is sharded across the node's ranks (nil: every rank updates everything).
     private let shardedOptimizer: Optimizer?
+    /// This rank's share of a sharded update, rebuilt each step (trainability can change) in
+    /// storage kept from step to step.
+    private var updateRanges: [Range<Int>] = []
     /// Averages one bucket (index, range) across ranks.
     private let averageBucket: (Int, Range<Int>) -> Void
     /// Synchronised backward passes so far (the step numbers of `TestHooks`).
@@ -155,12 +159,12 @@ public final class DataParallel {
         }
         // Only trainable elements travel: non-trainable ones (batch-norm moving statistics)
         // stay each rank's own, as without sharding.
-        var updated: [Range<Int>] = []
+        updateRanges.removeAll(keepingCapacity: true)
         parameters.forEachTrainableRange { run in
-            for part in shared.shard where run.overlaps(part) { updated.append(run.clamped(to: part)) }
+            for part in shared.shard where run.overlaps(part) { updateRanges.append(run.clamped(to: part)) }
         }
-        optimizer.step(learningRate: learningRate, shard: updated)
-        shared.shareUpdate(updated)
+        optimizer.step(learningRate: learningRate, ranges: updateRanges)
+        shared.shareUpdate(updateRanges)
     }
 
     /// Makes every replica start from rank 0's parameters.

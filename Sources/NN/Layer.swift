@@ -32,6 +32,17 @@ extension Layer {
     public func setTraining(_ training: Bool) { for l in sublayers { l.setTraining(training) } }
     public func callAsFunction(_ x: Variable) -> Variable { forward(x) }
 
+    /// Names each of `layers` "<name>/<role>" and builds them one after another from
+    /// `inputShape` (a composite block's chain); returns the last one's output shape.
+    func buildChain(_ layers: [Layer], roles: [String], inputShape: [Int], rng: inout RandomGenerator) throws -> [Int] {
+        var shape = inputShape
+        for (layer, role) in zip(layers, roles) {
+            layer.name = "\(name)/\(role)"
+            shape = try layer.build(inputShape: shape, rng: &rng)
+        }
+        return shape
+    }
+
     /// This layer and every layer inside it, depth first.
     public var allLayers: [Layer] { [self] + sublayers.flatMap { $0.allLayers } }
 

@@ -69,16 +69,10 @@ public final class ResidualBlock: Layer {
                 padsShortcut = true
             }
         }
-        let roles = ["conv_1", "bn_1", "conv_2", "bn_2", "shortcut_conv", "shortcut_bn"]
-        var shape = inputShape
-        for (layer, role) in zip(sublayers.prefix(4), roles) {
-            layer.name = "\(name)/\(role)"
-            shape = try layer.build(inputShape: shape, rng: &rng)
-        }
+        let shape = try buildChain(Array(sublayers.prefix(4)), roles: ["conv_1", "bn_1", "conv_2", "bn_2"],
+                                   inputShape: inputShape, rng: &rng)
         if let (conv, norm) = projection {
-            conv.name = "\(name)/\(roles[4])"
-            norm.name = "\(name)/\(roles[5])"
-            _ = try norm.build(inputShape: conv.build(inputShape: inputShape, rng: &rng), rng: &rng)
+            _ = try buildChain([conv, norm], roles: ["shortcut_conv", "shortcut_bn"], inputShape: inputShape, rng: &rng)
         }
         return shape
     }

@@ -48,13 +48,8 @@ public final class TransformerEncoderBlock: Layer {
         guard inputShape.count == 2, inputShape[1] == embedDim else {
             throw shapeError("input \(shapeString(inputShape)) should be [length, \(embedDim)] (embedDim \(embedDim))")
         }
-        let roles = ["attention", "attention_dropout", "attention_norm", "ffn_1", "ffn_2", "ffn_norm"]
-        var shape = inputShape
-        for (layer, role) in zip(sublayers, roles) {
-            layer.name = "\(name)/\(role)"
-            shape = try layer.build(inputShape: shape, rng: &rng)
-        }
-        return shape
+        return try buildChain(sublayers, roles: ["attention", "attention_dropout", "attention_norm", "ffn_1", "ffn_2", "ffn_norm"],
+                              inputShape: inputShape, rng: &rng)
     }
 
     public func forward(_ x: Variable) -> Variable { forward(x, keyLengths: nil) }

@@ -59,12 +59,7 @@ public final class TransformerDecoderBlock: Layer {
         }
         let roles = ["self_attention", "self_attention_dropout", "self_attention_norm", "cross_attention",
                      "cross_attention_dropout", "cross_attention_norm", "ffn_1", "ffn_2", "ffn_norm"]
-        var shape = inputShape
-        for (layer, role) in zip(sublayers, roles) {
-            layer.name = "\(name)/\(role)"
-            shape = try layer.build(inputShape: shape, rng: &rng)
-        }
-        return shape
+        return try buildChain(sublayers, roles: roles, inputShape: inputShape, rng: &rng)
     }
 
     /// A decoder block needs the encoder output: use `forward(_:memory:memoryLengths:)`.

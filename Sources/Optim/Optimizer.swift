@@ -32,19 +32,18 @@ extension Optimizer {
     public var currentLearningRate: Float { learningRate(stepCount) }
 
     /// One update from the gradients currently in the gradient arena, with the scheduled
-    /// learning rate or `override`. With `shard` (sorted, disjoint element ranges) only those
-    /// elements are updated: a sharded data-parallel step, where each rank updates its part
-    /// and hands the new values to the others (`DataParallel.update`).
-    public func step(learningRate override: Float? = nil, shard: [Range<Int>]? = nil) {
+    /// learning rate or `override`, of every trainable parameter, or with `ranges` (disjoint
+    /// ranges of trainable elements) of those elements only: a sharded data-parallel step,
+    /// where each rank updates its part and hands the new values to the others
+    /// (`DataParallel.update`).
+    public func step(learningRate override: Float? = nil, ranges: [Range<Int>]? = nil) {
         if let maxNorm = globalClipNorm { GradientClipping.clipByGlobalNorm(parameters, maxNorm: maxNorm) }
         let lr = override ?? learningRate(stepCount)
         let t = stepCount + 1
-        parameters.forEachTrainableRange { run in
-            guard let shard else { return applyUpdate(run, learningRate: lr, step: t) }
-            for part in shard {
-                let r = run.clamped(to: part)
-                if !r.isEmpty { applyUpdate(r, learningRate: lr, step: t) }
-            }
+        if let ranges {
+            for r in ranges { applyUpdate(r, learningRate: lr, step: t) }
+        } else {
+            parameters.forEachTrainableRange { applyUpdate($0, learningRate: lr, step: t) }
         }
         stepCount = t
     }
@@ -84,7 +83,7 @@ public final class OptimizerStateBuffer {
         self.storage = Storage(zeros: parameters.count)
     }
 
-    /// Moves the state to `storage` (at least `count` floats). With `copy` false the values
+    /// Moves the state to `storage` (exactly `count` floats). With `copy` false the values
     /// there are kept (another rank put them there).
     public func move(to storage: Storage, sharedAcrossRanks shared: Bool, copy: Bool) {
         precondition(storage.count == count, "state buffer \(name): \(storage.count) floats for \(count)")

@@ -148,7 +148,7 @@ struct Bench {
 
         var samples = Samples()
         var allreduce = [[Double]](repeating: [], count: job.networks.count + 1)
-        var exposed = allreduce
+        var waits = allreduce
         var poolBase = 0, windowStart = Stamp(), busyStart = 0.0
         for i in 0..<(warmup + steps) {
             if i == warmup {
@@ -166,12 +166,12 @@ struct Bench {
             for (k, n) in job.networks.enumerated() {
                 let s = n.parallel.lastStats
                 allreduce[k + 1].append(s.allreduceSeconds * 1e3)
-                exposed[k + 1].append(s.exposedSeconds * 1e3)
+                waits[k + 1].append(s.exposedSeconds * 1e3)
                 total.0 += s.allreduceSeconds * 1e3
                 total.1 += s.exposedSeconds * 1e3
             }
             allreduce[0].append(total.0)
-            exposed[0].append(total.1)
+            waits[0].append(total.1)
         }
         let windowEnd = Stamp()
         let busy = SystemStats.machineBusySeconds() - busyStart
@@ -181,7 +181,7 @@ struct Bench {
                                   poolMiB: Double(BufferPool.shared.bytesInUse + BufferPool.shared.bytesCached) / 1_048_576,
                                   windowSeconds: (windowEnd.wall - windowStart.wall) * 1e-3,
                                   windowCPUSeconds: (windowEnd.cpu - windowStart.cpu) * 1e-3, machineBusySeconds: busy,
-                                  allreduceMs: allreduce.map(median), waitMs: exposed,
+                                  allreduceMs: allreduce.map(median), waitMs: waits,
                                   gradientBytes: Double(job.networks.reduce(0) { $0 + $1.parallel.parameters.count * 4 }),
                                   buckets: Double(job.networks.reduce(0) { $0 + $1.parallel.buckets.count }),
                                   parameters: Double(job.parameters), flopsPerStep: job.flopsPerStep)
@@ -220,8 +220,8 @@ struct Bench {
         let ownCPU = processes.reduce(0) { $0 + $1.windowCPUSeconds }
         let allreduce = ranks.map { $0.allreduceMs[0] }.max()!, exposed = criticalWait(ranks, networks: Array(1..<ranks[0].waitMs.count))
         var fields: [(String, String)] = [
-            ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("allreduce", "\"\(run.allreduce)\""), ("sharded_update", "\(run.shardedUpdate)"),
-            ("ranks", "\(ranks.count)"),
+            ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("allreduce", "\"\(run.allreduce)\""),
+            ("sharded_update", "\(run.shardedUpdate)"), ("ranks", "\(ranks.count)"),
             ("threads_per_rank", "\(threads)"), ("batch_per_rank", "\(Int(b))"), ("params", "\(Int(first.parameters))"),
             ("steps", "\(steps)"), ("warmup", "\(warmup)"), ("loss", "\"\(run.loss)\""),
             ("gflop_per_step", fixed(flops / 1e9, 4)),
