@@ -144,9 +144,15 @@ public enum Convolution {
         let filters = kernel.shape.last!, rows = g.batch(of: x) * g.outputPositions, patch = g.patchSize
         precondition(y.count == rows * filters && kernel.count == patch * filters,
                      "conv: output \(shapeString(y.shape)) or kernel \(shapeString(kernel.shape)) does not fit the geometry")
+        let out = z ?? y
+        if let w = Winograd(g, filters: filters) {
+            let per = g.outputPositions * filters
+            return forwardWinograd(w, x, kernel: kernel, bias: bias, destination: { out.data + $0.lowerBound * per }, finish: {
+                activation.forward(out.data + $0.lowerBound * per, y.data + $0.lowerBound * per, $0.count * per)
+            })
+        }
         let step = chunkRows(g)
         let scratch = g.isPointwise ? nil : Tensor(uninitialized: [min(step, rows), patch])
-        let out = z ?? y
         for r0 in chunks(rows, g) {
             let n = min(step, rows - r0), o = out.data + r0 * filters
             forwardChunk(x, kernel: kernel, bias: bias, g, rows: r0..<(r0 + n), scratch: scratch, into: o)
@@ -173,6 +179,17 @@ public enum Convolution {
                                 kernelGradient dk: (grad: Tensor, accumulate: Bool)?,
                                 biasGradient db: (grad: Tensor, accumulate: Bool)?) {
         let filters = kernel.shape.last!, rows = g.batch(of: x) * g.outputPositions, patch = g.patchSize
+        if let w = Winograd(g, filters: filters) {
+            let per = g.outputPositions * filters
+            let dzScratch = activation == .linear ? nil : Tensor(uninitialized: [w.imagesPerChunk * per])
+            return backwardWinograd(w, x: x, kernel: kernel, inputGradient: dx, kernelGradient: dk, biasGradient: db) { images in
+                let o = images.lowerBound * per
+                guard let dzScratch else { return UnsafePointer(dy.data + o) }
+                activation.backward(x: (z ?? y).data + o, y: y.data + o, dy: dy.data + o, dx: dzScratch.data, images.count * per,
+                                    accumulate: false)
+                return UnsafePointer(dzScratch.data)
+            }
+        }
         let step = min(chunkRows(g), rows)
         let dzScratch = activation == .linear ? nil : Tensor(uninitialized: [step, filters])
         let colScratch = dk == nil || g.isPointwise ? nil : Tensor(uninitialized: [step, patch])

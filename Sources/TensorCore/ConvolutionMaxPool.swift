@@ -34,6 +34,9 @@ extension Convolution {
         precondition(fusesWithMaxPool(activation: activation, pool: p) && p.inputHeight == g.outputHeight
                      && p.inputWidth == g.outputWidth && p.channels == filters && y.count == batch * p.outputPositions * filters
                      && taps.count >= maxPoolTapFloats(y.count), "conv+maxpool: shapes do not fit the geometries")
+        if let w = Winograd(g, filters: filters) {
+            return forwardMaxPooledWinograd(w, x, kernel: kernel, bias: bias, activation: activation, pool: p, into: y, taps: taps)
+        }
         let plan = PooledChunks(g, p, batch: batch)
         let scratch = g.isPointwise ? nil : Tensor(uninitialized: [plan.maxRows, g.patchSize])
         let z = Tensor(uninitialized: [plan.maxRows, filters])
@@ -55,6 +58,10 @@ extension Convolution {
                                          kernelGradient dk: (grad: Tensor, accumulate: Bool)?,
                                          biasGradient db: (grad: Tensor, accumulate: Bool)?) {
         let filters = kernel.shape.last!, plan = PooledChunks(g, p, batch: g.batch(of: x))
+        if let w = Winograd(g, filters: filters) {
+            return backwardMaxPooledWinograd(w, dy, x: x, kernel: kernel, y: y, taps: taps, activation: activation, pool: p,
+                                             inputGradient: dx, kernelGradient: dk, biasGradient: db)
+        }
         let dz = Tensor(uninitialized: [plan.maxRows, filters])
         let dWinner = Tensor(uninitialized: [plan.maxPooled, filters])
         let scratch = BackwardScratch(columns: dk == nil || g.isPointwise ? nil : Tensor(uninitialized: [plan.maxRows, g.patchSize]),
@@ -75,6 +82,48 @@ extension Convolution {
                 backwardChunk(dz.data, rows: rows, first: first, x: x, kernel: kernel, g, scratch,
                               inputGradient: input, kernelGradient: dk, biasGradient: db)
                 first = false
+            }
+        }
+    }
+
+    /// `forwardMaxPooled` with the convolution done by Winograd a chunk of whole images at a
+    /// time; each image's output is activated and pooled from the chunk's scratch.
+    static func forwardMaxPooledWinograd(_ w: Winograd, _ x: Tensor, kernel: Tensor, bias: Tensor?, activation: ActivationKind,
+                                         pool p: WindowGeometry, into y: Tensor, taps: Tensor) {
+        let per = w.geometry.outputPositions * w.filters, pooled = p.outputPositions * w.filters
+        let covered = p.outputHeight * p.windowHeight * w.geometry.outputWidth * w.filters
+        let z = Tensor(uninitialized: [w.imagesPerChunk * per])
+        taps.data.withMemoryRebound(to: UInt8.self, capacity: y.count) { won in
+            forwardWinograd(w, x, kernel: kernel, bias: bias, destination: { _ in z.data }, finish: { images in
+                for (i, n) in images.enumerated() {
+                    let image = z.data + i * per
+                    activation.forward(image, image, covered)
+                    poolBands(image, p, bands: p.outputHeight, into: y.data + n * pooled, taps: won + n * pooled)
+                }
+            })
+        }
+    }
+
+    /// `backwardMaxPooled` with Winograd: each image's pre-activation gradient is rebuilt from
+    /// the pooled tensors into the chunk's scratch (zero on the rows no window covers).
+    static func backwardMaxPooledWinograd(_ w: Winograd, _ dy: Tensor, x: Tensor, kernel: Tensor, y: Tensor, taps: Tensor,
+                                          activation: ActivationKind, pool p: WindowGeometry,
+                                          inputGradient dx: (grad: Tensor, accumulate: Bool)?,
+                                          kernelGradient dk: (grad: Tensor, accumulate: Bool)?,
+                                          biasGradient db: (grad: Tensor, accumulate: Bool)?) {
+        let per = w.geometry.outputPositions * w.filters, pooled = p.outputPositions * w.filters
+        let covered = p.outputHeight * p.windowHeight * w.geometry.outputWidth * w.filters
+        let dz = Tensor(uninitialized: [w.imagesPerChunk * per])
+        let dWinner = Tensor(uninitialized: [pooled])
+        taps.data.withMemoryRebound(to: UInt8.self, capacity: y.count) { won in
+            backwardWinograd(w, x: x, kernel: kernel, inputGradient: dx, kernelGradient: dk, biasGradient: db) { images in
+                for (i, n) in images.enumerated() {
+                    let image = dz.data + i * per, o = n * pooled
+                    activation.backward(x: y.data + o, y: y.data + o, dy: dy.data + o, dx: dWinner.data, pooled, accumulate: false)
+                    routeBands(dWinner.data, taps: won + o, p, bands: p.outputHeight, into: image)
+                    (image + covered).update(repeating: 0, count: per - covered)
+                }
+                return UnsafePointer(dz.data)
             }
         }
     }

@@ -46,6 +46,16 @@ final class ConvolutionGradientTests: XCTestCase {
         }
     }
 
+    /// A layer wide enough to run as Winograd F(2×2, 3×3), with padding and an odd size.
+    func testWinogradConv2dGradients() {
+        let x = GradCheck.random([2, 7, 6, 16], seed: 27)
+        let k = GradCheck.random([3, 3, 16, 16], seed: 28)
+        let b = GradCheck.random([16], seed: 29)
+        GradCheck.check([x, k, b], eps: 1e-3, maxElements: 40) { v in
+            v[0].conv2d(kernel: v[1], bias: v[2], padding: .same, activation: .tanh)
+        }
+    }
+
     func testConv1dGradients() {
         let x = GradCheck.random([2, 9, 3], seed: 10)
         let k = GradCheck.random([3, 3, 2], seed: 11)

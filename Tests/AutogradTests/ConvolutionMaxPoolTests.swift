@@ -21,6 +21,9 @@ final class ConvolutionMaxPoolTests: XCTestCase {
         Case(input: [2, 9, 7, 2], kernel: [3, 2, 2, 9], strides: [2, 1], padding: .same, pool: [2, 3], activation: .sigmoid),
         Case(input: [2, 6, 6, 5], kernel: [1, 1, 5, 4], strides: [1, 1], padding: .valid, pool: [2, 2], activation: .linear),
         Case(input: [2, 13, 6], kernel: [3, 6, 10], strides: [1], padding: .valid, pool: [2], activation: .leakyRelu(alpha: 0.1)),
+        // Winograd: the seed CNN's second layer (odd 13×13 output), and same padding
+        Case(input: [2, 15, 15, 32], kernel: [3, 3, 32, 64], strides: [1, 1], padding: .valid, pool: [2, 2], activation: .relu),
+        Case(input: [2, 9, 8, 16], kernel: [3, 3, 16, 16], strides: [1, 1], padding: .same, pool: [3, 2], activation: .tanh),
     ]
 
     private func unfused(_ c: Case, _ v: [Variable]) -> Variable {

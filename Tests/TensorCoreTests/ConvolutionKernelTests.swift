@@ -3,27 +3,6 @@ import TestSupport
 import XCTest
 
 final class ConvolutionKernelTests: XCTestCase {
-    /// Direct convolution straight from the definition, for NHWC input [n, h, w, c] and kernel
-    /// [kh, kw, c, f]; 1-D cases pass h = kh = 1.
-    private func naiveConv(_ x: Tensor, _ k: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding) -> Tensor {
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (kh, kw, f) = (k.shape[0], k.shape[1], k.shape[3])
-        let (oh, pt) = ShapeRules.slidingAxis(input: h, window: kh, stride: strides.0, padding: padding)
-        let (ow, pl) = ShapeRules.slidingAxis(input: w, window: kw, stride: strides.1, padding: padding)
-        let y = Tensor(zeros: [n, oh, ow, f])
-        let px = x.data, pk = k.data, py = y.data
-        for b in 0..<n { for i in 0..<oh { for j in 0..<ow { for o in 0..<f {
-            var s: Double = bias.map { Double($0.data[o]) } ?? 0
-            for dy in 0..<kh { for dx in 0..<kw {
-                let iy = i * strides.0 - pt + dy, ix = j * strides.1 - pl + dx
-                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                for ch in 0..<c { s += Double(px[((b * h + iy) * w + ix) * c + ch]) * Double(pk[((dy * kw + dx) * c + ch) * f + o]) }
-            } }
-            py[((b * oh + i) * ow + j) * f + o] = Float(s)
-        } } } }
-        return y
-    }
-
     private func geometry2d(_ x: Tensor, _ k: Tensor, _ strides: (Int, Int), _ padding: Padding) throws -> WindowGeometry {
         try ShapeRules.conv2d(input: Array(x.shape.dropFirst()), kernel: k.shape, strides: [strides.0, strides.1], padding: padding)
     }
@@ -57,7 +36,7 @@ final class ConvolutionKernelTests: XCTestCase {
             for bias in [nil, b] {
                 let y = Tensor(uninitialized: [c.x[0]] + g.outputShape(channels: c.k[3]))
                 Convolution.forward(x, kernel: k, bias: bias, activation: .linear, g, into: y)
-                let ref = naiveConv(x, k, bias: bias, strides: c.s, padding: c.p)
+                let ref = directConvolution(x, k, bias: bias, strides: c.s, padding: c.p)
                 XCTAssertEqual(y.shape, ref.shape, "case \(i)")
                 XCTAssertLessThan(maxRelativeDifference(y, ref), 1e-5, "case \(i)")
             }
@@ -73,7 +52,7 @@ final class ConvolutionKernelTests: XCTestCase {
             let g = try geometry2d(x, k, strides, padding)
             let y = Tensor(uninitialized: [3] + g.outputShape(channels: 5))
             Convolution.forward(x, kernel: k, bias: b, activation: .linear, g, into: y)
-            XCTAssertLessThan(maxRelativeDifference(y, naiveConv(x, k, bias: b, strides: strides, padding: padding)), 1e-5)
+            XCTAssertLessThan(maxRelativeDifference(y, directConvolution(x, k, bias: b, strides: strides, padding: padding)), 1e-5)
         }
     }
 
@@ -122,7 +101,7 @@ final class ConvolutionKernelTests: XCTestCase {
             let g = try ShapeRules.conv1d(input: [9, 3], kernel: k.shape, stride: stride, padding: padding)
             let y = Tensor(uninitialized: [2] + g.outputShape(channels: 4))
             Convolution.forward(x, kernel: k, bias: nil, activation: .linear, g, into: y)
-            let ref = naiveConv(x.reshaped([2, 1, 9, 3]), k.reshaped([1, 3, 3, 4]), bias: nil, strides: (1, stride), padding: padding)
+            let ref = directConvolution(x.reshaped([2, 1, 9, 3]), k.reshaped([1, 3, 3, 4]), bias: nil, strides: (1, stride), padding: padding)
             XCTAssertEqual([2, 1] + y.shape.dropFirst(), ref.shape)
             XCTAssertLessThan(maxRelativeDifference(y, ref), 1e-5)
         }
