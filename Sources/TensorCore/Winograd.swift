@@ -177,28 +177,26 @@ public struct Winograd: Sendable {
     /// `tile0`); input outside the image (padding, overhang) reads as zero.
     func transformInput(_ x: UnsafePointer<Float>, image n: Int, tile0: Int, tiles: Int, into v: UnsafeMutablePointer<Float>) {
         let g = geometry, c = g.channels, img = x + n * g.inputSize, cs = tiles * c
-        for th in 0..<tilesHigh {
-            for tw in 0..<tilesWide {
-                let y0 = 2 * th - g.padTop, x0 = 2 * tw - g.padLeft
-                let inside = y0 >= 0 && y0 + 4 <= g.inputHeight && x0 >= 0 && x0 + 4 <= g.inputWidth
-                let out = v + (tile0 + th * tilesWide + tw) * c
-                @inline(__always) func d(_ i: Int, _ j: Int, _ ch: Int) -> SIMD8<Float> {
-                    let iy = y0 + i, ix = x0 + j
-                    guard inside || (iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth) else { return .zero }
-                    return load(img + (iy * g.inputWidth + ix) * c + ch)
-                }
-                var ch = 0
-                while ch < c {
-                    let e0 = Winograd.bT(d(0, 0, ch), d(0, 1, ch), d(0, 2, ch), d(0, 3, ch))
-                    let e1 = Winograd.bT(d(1, 0, ch), d(1, 1, ch), d(1, 2, ch), d(1, 3, ch))
-                    let e2 = Winograd.bT(d(2, 0, ch), d(2, 1, ch), d(2, 2, ch), d(2, 3, ch))
-                    let e3 = Winograd.bT(d(3, 0, ch), d(3, 1, ch), d(3, 2, ch), d(3, 3, ch))
-                    storeColumn(Winograd.bT(e0.0, e1.0, e2.0, e3.0), 0, out + ch, cs)
-                    storeColumn(Winograd.bT(e0.1, e1.1, e2.1, e3.1), 1, out + ch, cs)
-                    storeColumn(Winograd.bT(e0.2, e1.2, e2.2, e3.2), 2, out + ch, cs)
-                    storeColumn(Winograd.bT(e0.3, e1.3, e2.3, e3.3), 3, out + ch, cs)
-                    ch += 8
-                }
+        forEachTile { t, oy, ox in
+            let y0 = oy - g.padTop, x0 = ox - g.padLeft
+            let inside = y0 >= 0 && y0 + 4 <= g.inputHeight && x0 >= 0 && x0 + 4 <= g.inputWidth
+            let out = v + (tile0 + t) * c
+            @inline(__always) func d(_ i: Int, _ j: Int, _ ch: Int) -> SIMD8<Float> {
+                let iy = y0 + i, ix = x0 + j
+                guard inside || (iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth) else { return .zero }
+                return load(img + (iy * g.inputWidth + ix) * c + ch)
+            }
+            var ch = 0
+            while ch < c {
+                let e0 = Winograd.bT(d(0, 0, ch), d(0, 1, ch), d(0, 2, ch), d(0, 3, ch))
+                let e1 = Winograd.bT(d(1, 0, ch), d(1, 1, ch), d(1, 2, ch), d(1, 3, ch))
+                let e2 = Winograd.bT(d(2, 0, ch), d(2, 1, ch), d(2, 2, ch), d(2, 3, ch))
+                let e3 = Winograd.bT(d(3, 0, ch), d(3, 1, ch), d(3, 2, ch), d(3, 3, ch))
+                storeColumn(Winograd.bT(e0.0, e1.0, e2.0, e3.0), 0, out + ch, cs)
+                storeColumn(Winograd.bT(e0.1, e1.1, e2.1, e3.1), 1, out + ch, cs)
+                storeColumn(Winograd.bT(e0.2, e1.2, e2.2, e3.2), 2, out + ch, cs)
+                storeColumn(Winograd.bT(e0.3, e1.3, e2.3, e3.3), 3, out + ch, cs)
+                ch += 8
             }
         }
     }
@@ -208,29 +206,27 @@ public struct Winograd: Sendable {
     func transformOutput(_ m: UnsafePointer<Float>, tile0: Int, tiles: Int, bias: UnsafePointer<Float>?,
                          into z: UnsafeMutablePointer<Float>) {
         let g = geometry, f = filters, cs = tiles * f
-        for th in 0..<tilesHigh {
-            for tw in 0..<tilesWide {
-                let src = m + (tile0 + th * tilesWide + tw) * f
-                let rows = min(2, g.outputHeight - 2 * th), cols = min(2, g.outputWidth - 2 * tw)
-                var ch = 0
-                while ch < f {
-                    @inline(__always) func mm(_ r: Int, _ col: Int) -> SIMD8<Float> { load(src + (r * 4 + col) * cs + ch) }
-                    let a0 = Winograd.aT(mm(0, 0), mm(0, 1), mm(0, 2), mm(0, 3))
-                    let a1 = Winograd.aT(mm(1, 0), mm(1, 1), mm(1, 2), mm(1, 3))
-                    let a2 = Winograd.aT(mm(2, 0), mm(2, 1), mm(2, 2), mm(2, 3))
-                    let a3 = Winograd.aT(mm(3, 0), mm(3, 1), mm(3, 2), mm(3, 3))
-                    let b = bias.map { load($0 + ch) } ?? .zero
-                    let left = Winograd.aT(a0.0, a1.0, a2.0, a3.0), right = Winograd.aT(a0.1, a1.1, a2.1, a3.1)
-                    let top = z + (2 * th * g.outputWidth + 2 * tw) * f + ch
-                    store(left.0 + b, top)
-                    if cols == 2 { store(right.0 + b, top + f) }
-                    if rows == 2 {
-                        let bottom = top + g.outputWidth * f
-                        store(left.1 + b, bottom)
-                        if cols == 2 { store(right.1 + b, bottom + f) }
-                    }
-                    ch += 8
+        forEachTile { t, oy, ox in
+            let src = m + (tile0 + t) * f
+            let rows = min(2, g.outputHeight - oy), cols = min(2, g.outputWidth - ox)
+            var ch = 0
+            while ch < f {
+                @inline(__always) func mm(_ r: Int, _ col: Int) -> SIMD8<Float> { load(src + (r * 4 + col) * cs + ch) }
+                let a0 = Winograd.aT(mm(0, 0), mm(0, 1), mm(0, 2), mm(0, 3))
+                let a1 = Winograd.aT(mm(1, 0), mm(1, 1), mm(1, 2), mm(1, 3))
+                let a2 = Winograd.aT(mm(2, 0), mm(2, 1), mm(2, 2), mm(2, 3))
+                let a3 = Winograd.aT(mm(3, 0), mm(3, 1), mm(3, 2), mm(3, 3))
+                let b = bias.map { load($0 + ch) } ?? .zero
+                let left = Winograd.aT(a0.0, a1.0, a2.0, a3.0), right = Winograd.aT(a0.1, a1.1, a2.1, a3.1)
+                let top = z + (oy * g.outputWidth + ox) * f + ch
+                store(left.0 + b, top)
+                if cols == 2 { store(right.0 + b, top + f) }
+                if rows == 2 {
+                    let bottom = top + g.outputWidth * f
+                    store(left.1 + b, bottom)
+                    if cols == 2 { store(right.1 + b, bottom + f) }
                 }
+                ch += 8
             }
         }
     }
@@ -239,22 +235,20 @@ public struct Winograd: Sendable {
     /// tile overhangs the output).
     func transformOutputGradient(_ dz: UnsafePointer<Float>, tile0: Int, tiles: Int, into dm: UnsafeMutablePointer<Float>) {
         let g = geometry, f = filters, cs = tiles * f
-        for th in 0..<tilesHigh {
-            for tw in 0..<tilesWide {
-                let out = dm + (tile0 + th * tilesWide + tw) * f
-                let rows = min(2, g.outputHeight - 2 * th), cols = min(2, g.outputWidth - 2 * tw)
-                var ch = 0
-                while ch < f {
-                    @inline(__always) func dy(_ i: Int, _ j: Int) -> SIMD8<Float> {
-                        i < rows && j < cols ? load(dz + ((2 * th + i) * g.outputWidth + 2 * tw + j) * f + ch) : .zero
-                    }
-                    let top = Winograd.a(dy(0, 0), dy(0, 1)), bottom = Winograd.a(dy(1, 0), dy(1, 1))
-                    storeColumn(Winograd.a(top.0, bottom.0), 0, out + ch, cs)
-                    storeColumn(Winograd.a(top.1, bottom.1), 1, out + ch, cs)
-                    storeColumn(Winograd.a(top.2, bottom.2), 2, out + ch, cs)
-                    storeColumn(Winograd.a(top.3, bottom.3), 3, out + ch, cs)
-                    ch += 8
+        forEachTile { t, oy, ox in
+            let out = dm + (tile0 + t) * f
+            let rows = min(2, g.outputHeight - oy), cols = min(2, g.outputWidth - ox)
+            var ch = 0
+            while ch < f {
+                @inline(__always) func dy(_ i: Int, _ j: Int) -> SIMD8<Float> {
+                    i < rows && j < cols ? load(dz + ((oy + i) * g.outputWidth + ox + j) * f + ch) : .zero
                 }
+                let top = Winograd.a(dy(0, 0), dy(0, 1)), bottom = Winograd.a(dy(1, 0), dy(1, 1))
+                storeColumn(Winograd.a(top.0, bottom.0), 0, out + ch, cs)
+                storeColumn(Winograd.a(top.1, bottom.1), 1, out + ch, cs)
+                storeColumn(Winograd.a(top.2, bottom.2), 2, out + ch, cs)
+                storeColumn(Winograd.a(top.3, bottom.3), 3, out + ch, cs)
+                ch += 8
             }
         }
     }
@@ -263,35 +257,40 @@ public struct Winograd: Sendable {
     /// fall on padding or overhang are dropped.
     func transformInputGradient(_ dv: UnsafePointer<Float>, tile0: Int, tiles: Int, image n: Int, into dx: UnsafeMutablePointer<Float>) {
         let g = geometry, c = g.channels, img = dx + n * g.inputSize, cs = tiles * c
-        for th in 0..<tilesHigh {
-            for tw in 0..<tilesWide {
-                let y0 = 2 * th - g.padTop, x0 = 2 * tw - g.padLeft
-                let src = dv + (tile0 + th * tilesWide + tw) * c
-                let inside = y0 >= 0 && y0 + 4 <= g.inputHeight
-                var ch = 0
-                while ch < c {
-                    @inline(__always) func v(_ r: Int, _ col: Int) -> SIMD8<Float> { load(src + (r * 4 + col) * cs + ch) }
-                    let h0 = Winograd.b(v(0, 0), v(0, 1), v(0, 2), v(0, 3)), h1 = Winograd.b(v(1, 0), v(1, 1), v(1, 2), v(1, 3))
-                    let h2 = Winograd.b(v(2, 0), v(2, 1), v(2, 2), v(2, 3)), h3 = Winograd.b(v(3, 0), v(3, 1), v(3, 2), v(3, 3))
-                    @inline(__always) func add(_ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ j: Int) {
-                        guard x0 + j >= 0 && x0 + j < g.inputWidth else { return }
-                        let p = img + (y0 * g.inputWidth + x0 + j) * c + ch, rowStride = g.inputWidth * c
-                        @inline(__always) func addRow(_ i: Int, _ value: SIMD8<Float>) {
-                            guard inside || (y0 + i >= 0 && y0 + i < g.inputHeight) else { return }
-                            store(load(p + i * rowStride) + value, p + i * rowStride)
-                        }
-                        addRow(0, t.0)
-                        addRow(1, t.1)
-                        addRow(2, t.2)
-                        addRow(3, t.3)
+        forEachTile { t, oy, ox in
+            let y0 = oy - g.padTop, x0 = ox - g.padLeft
+            let src = dv + (tile0 + t) * c
+            let inside = y0 >= 0 && y0 + 4 <= g.inputHeight
+            var ch = 0
+            while ch < c {
+                @inline(__always) func v(_ r: Int, _ col: Int) -> SIMD8<Float> { load(src + (r * 4 + col) * cs + ch) }
+                let h0 = Winograd.b(v(0, 0), v(0, 1), v(0, 2), v(0, 3)), h1 = Winograd.b(v(1, 0), v(1, 1), v(1, 2), v(1, 3))
+                let h2 = Winograd.b(v(2, 0), v(2, 1), v(2, 2), v(2, 3)), h3 = Winograd.b(v(3, 0), v(3, 1), v(3, 2), v(3, 3))
+                @inline(__always) func add(_ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ j: Int) {
+                    guard x0 + j >= 0 && x0 + j < g.inputWidth else { return }
+                    let p = img + (y0 * g.inputWidth + x0 + j) * c + ch, rowStride = g.inputWidth * c
+                    @inline(__always) func addRow(_ i: Int, _ value: SIMD8<Float>) {
+                        guard inside || (y0 + i >= 0 && y0 + i < g.inputHeight) else { return }
+                        store(load(p + i * rowStride) + value, p + i * rowStride)
                     }
-                    add(Winograd.b(h0.0, h1.0, h2.0, h3.0), 0)
-                    add(Winograd.b(h0.1, h1.1, h2.1, h3.1), 1)
-                    add(Winograd.b(h0.2, h1.2, h2.2, h3.2), 2)
-                    add(Winograd.b(h0.3, h1.3, h2.3, h3.3), 3)
-                    ch += 8
+                    addRow(0, t.0)
+                    addRow(1, t.1)
+                    addRow(2, t.2)
+                    addRow(3, t.3)
                 }
+                add(Winograd.b(h0.0, h1.0, h2.0, h3.0), 0)
+                add(Winograd.b(h0.1, h1.1, h2.1, h3.1), 1)
+                add(Winograd.b(h0.2, h1.2, h2.2, h3.2), 2)
+                add(Winograd.b(h0.3, h1.3, h2.3, h3.3), 3)
+                ch += 8
             }
+        }
+    }
+
+    /// Calls `body` for every tile of an image with its index and its top-left output position.
+    @inline(__always) func forEachTile(_ body: (_ index: Int, _ oy: Int, _ ox: Int) -> Void) {
+        for th in 0..<tilesHigh {
+            for tw in 0..<tilesWide { body(th * tilesWide + tw, 2 * th, 2 * tw) }
         }
     }
 

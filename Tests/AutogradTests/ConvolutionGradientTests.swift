@@ -36,23 +36,17 @@ final class ConvolutionGradientTests: XCTestCase {
     }
 
     /// Several column-matrix chunks, so gradients accumulate across chunks (kernel, bias) and
-    /// col2im scatters across chunk boundaries.
-    func testMultiChunkConv2dGradients() {
-        let x = GradCheck.random([3, 20, 21, 8], seed: 24)
-        let k = GradCheck.random([3, 3, 8, 4], seed: 25)
-        let b = GradCheck.random([4], seed: 26)
-        GradCheck.check([x, k, b], eps: 1e-3, maxElements: 40) { v in
-            v[0].conv2d(kernel: v[1], bias: v[2], padding: .same, activation: .tanh)
-        }
-    }
-
-    /// A layer wide enough to run as Winograd F(2×2, 3×3), with padding and an odd size.
-    func testWinogradConv2dGradients() {
-        let x = GradCheck.random([2, 7, 6, 16], seed: 27)
-        let k = GradCheck.random([3, 3, 16, 16], seed: 28)
-        let b = GradCheck.random([16], seed: 29)
-        GradCheck.check([x, k, b], eps: 1e-3, maxElements: 40) { v in
-            v[0].conv2d(kernel: v[1], bias: v[2], padding: .same, activation: .tanh)
+    /// col2im scatters across chunk boundaries; and a layer wide enough to run as Winograd
+    /// F(2×2, 3×3), with padding and an odd size.
+    func testMultiChunkAndWinogradConv2dGradients() {
+        for (i, (input, filters)) in [([3, 20, 21, 8], 4), ([2, 7, 6, 16], 16)].enumerated() {
+            let seed = UInt64(24 + 3 * i)
+            let x = GradCheck.random(input, seed: seed)
+            let k = GradCheck.random([3, 3, input[3], filters], seed: seed + 1)
+            let b = GradCheck.random([filters], seed: seed + 2)
+            GradCheck.check([x, k, b], eps: 1e-3, maxElements: 40) { v in
+                v[0].conv2d(kernel: v[1], bias: v[2], padding: .same, activation: .tanh)
+            }
         }
     }
 
