@@ -29,10 +29,18 @@ public struct Winograd: Sendable {
 
     /// Whether a convolution of this geometry with `filters` outputs runs as Winograd: 2-D,
     /// 3×3, stride 1, and channel counts that fill 8-wide vectors. Narrow layers (an RGB input's
-    /// 3 channels) stay with im2col, where the GEMMs' depth would be too small to gain.
+    /// 3 channels) stay with im2col, where the GEMMs' depth would be too small to gain. So do
+    /// images whose transformed tiles alone outgrow 4 chunks (a chunk holds whole images, and
+    /// im2col's chunks, rows of one image, keep the scratch small for large images).
     public static func applies(_ g: WindowGeometry, filters: Int) -> Bool {
         g.spatialRank == 2 && g.windowHeight == 3 && g.windowWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
             && g.channels >= 16 && g.channels % 8 == 0 && filters >= 16 && filters % 8 == 0
+            && imageBytes(g, filters: filters) <= 4 * chunkBytes
+    }
+
+    /// Bytes of one image's transformed tiles (V, dV and dM in backward).
+    static func imageBytes(_ g: WindowGeometry, filters: Int) -> Int {
+        16 * 4 * (2 * g.channels + filters) * ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
     }
 
     public init?(_ g: WindowGeometry, filters: Int) {
@@ -41,8 +49,7 @@ public struct Winograd: Sendable {
         self.filters = filters
         tilesHigh = (g.outputHeight + 1) / 2
         tilesWide = (g.outputWidth + 1) / 2
-        let tileBytes = 16 * 4 * (2 * g.channels + filters)
-        imagesPerChunk = max(1, Winograd.chunkBytes / (tileBytes * tilesHigh * tilesWide))
+        imagesPerChunk = max(1, Winograd.chunkBytes / Winograd.imageBytes(g, filters: filters))
     }
 
     var tilesPerImage: Int { tilesHigh * tilesWide }

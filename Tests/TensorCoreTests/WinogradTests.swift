@@ -25,6 +25,8 @@ final class WinogradTests: XCTestCase {
         XCTAssertNil(Winograd(strided, filters: 16))
         let fiveByFive = try ShapeRules.conv2d(input: [9, 9, 16], kernel: [5, 5, 16, 16], strides: [1, 1], padding: .same)
         XCTAssertNil(Winograd(fiveByFive, filters: 16))
+        XCTAssertNil(Winograd(try geometry([1, 96, 96, 64], 64, .same), filters: 64),
+                     "an image whose tiles alone outgrow the chunk budget stays with im2col")
         let chunked = try XCTUnwrap(Winograd(try geometry([40, 6, 6, 16], 16, .same), filters: 16))
         XCTAssertLessThan(chunked.imagesPerChunk, 40, "the last case must span several chunks")
     }
