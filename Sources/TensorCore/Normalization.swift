@@ -21,15 +21,20 @@ public enum LayerNorm {
         let invN = 1 / Float(n)
         for r in 0..<rows {
             let xr = x + r * n, yr = y + r * n
-            var s: Float = 0
-            for j in 0..<n { s += xr[j] }
-            let m = s * invN
-            var v: Float = 0
-            for j in 0..<n { let d = xr[j] - m; v += d * d }
-            let rs = 1 / (v * invN + epsilon).squareRoot()
+            let m = VectorMath.sum(xr, count: n) * invN
+            // Eight partial sums: a single running sum would serialise on the add's latency.
+            var squares = VectorMath.Vector()
+            VectorMath.forEachVector(n) { i, lanes in
+                let d = VectorMath.load(xr + i, lanes, padding: m) - m
+                squares += d * d
+            }
+            let rs = 1 / (squares.sum() * invN + epsilon).squareRoot()
             mean[r] = m
             rstd[r] = rs
-            for j in 0..<n { yr[j] = (xr[j] - m) * rs * gamma[j] + beta[j] }
+            VectorMath.forEachVector(n) { i, lanes in
+                let xhat = (VectorMath.load(xr + i, lanes) - m) * rs
+                VectorMath.store(xhat * VectorMath.load(gamma + i, lanes) + VectorMath.load(beta + i, lanes), yr + i, lanes)
+            }
         }
     }
 
@@ -45,21 +50,30 @@ public enum LayerNorm {
         for r in 0..<rows {
             let xr = x + r * n, gr = dy + r * n
             let m = mean[r], rs = rstd[r]
-            if let dGamma { for j in 0..<n { dGamma[j] += gr[j] * (xr[j] - m) * rs } }
-            if let dBeta { for j in 0..<n { dBeta[j] += gr[j] } }
-            guard let dx else { continue }
-            var sumG: Float = 0, sumGX: Float = 0
-            for j in 0..<n {
-                let gh = gr[j] * gamma[j]
-                sumG += gh
-                sumGX += gh * (xr[j] - m) * rs
+            @inline(__always) func normalised(_ i: Int, _ lanes: Int) -> VectorMath.Vector { (VectorMath.load(xr + i, lanes) - m) * rs }
+            if let dGamma {
+                VectorMath.forEachVector(n) { i, lanes in
+                    let g = VectorMath.load(gr + i, lanes) * normalised(i, lanes)
+                    VectorMath.store(VectorMath.load(dGamma + i, lanes) + g, dGamma + i, lanes)
+                }
             }
-            let a = sumG * invN, b = sumGX * invN
+            if let dBeta {
+                VectorMath.forEachVector(n) { i, lanes in
+                    VectorMath.store(VectorMath.load(dBeta + i, lanes) + VectorMath.load(gr + i, lanes), dBeta + i, lanes)
+                }
+            }
+            guard let dx else { continue }
+            var sumG = VectorMath.Vector(), sumGX = VectorMath.Vector()
+            VectorMath.forEachVector(n) { i, lanes in
+                let gh = VectorMath.load(gr + i, lanes) * VectorMath.load(gamma + i, lanes)
+                sumG += gh
+                sumGX += gh * normalised(i, lanes)
+            }
+            let a = sumG.sum() * invN, b = sumGX.sum() * invN
             let dr = dx + r * n
-            if accumulateX {
-                for j in 0..<n { dr[j] += rs * (gr[j] * gamma[j] - a - (xr[j] - m) * rs * b) }
-            } else {
-                for j in 0..<n { dr[j] = rs * (gr[j] * gamma[j] - a - (xr[j] - m) * rs * b) }
+            VectorMath.forEachVector(n) { i, lanes in
+                let d = rs * (VectorMath.load(gr + i, lanes) * VectorMath.load(gamma + i, lanes) - a - normalised(i, lanes) * b)
+                VectorMath.store(accumulateX ? VectorMath.load(dr + i, lanes) + d : d, dr + i, lanes)
             }
         }
     }

@@ -11,15 +11,20 @@ final class TransformerOpGradientTests: XCTestCase {
         GradCheck.check([x, gamma, beta], eps: 1e-3) { v in v[0].layerNorm(gamma: v[1], beta: v[2], epsilon: 1e-3) }
         // Gradient accumulation into an input used twice.
         GradCheck.check([x, gamma, beta], eps: 1e-3) { v in v[0].layerNorm(gamma: v[1], beta: v[2], epsilon: 1e-6) * v[0] }
+        // Rows of 13: one full eight-lane vector and a partial one.
+        let wide = GradCheck.random([3, 13], low: -2, high: 2, seed: 6)
+        let wideGamma = GradCheck.random([13], low: 0.5, high: 1.5, seed: 7), wideBeta = GradCheck.random([13], seed: 8)
+        GradCheck.check([wide, wideGamma, wideBeta], eps: 1e-3) { v in v[0].layerNorm(gamma: v[1], beta: v[2], epsilon: 1e-3) * v[0] }
     }
 
     func testLayerNormNormalisesEachRow() {
-        let x = Variable(GradCheck.random([4, 8], low: -3, high: 5, seed: 4))
-        let y = x.layerNorm(gamma: Variable(Tensor(repeating: 1, shape: [8])), beta: Variable(Tensor(zeros: [8])), epsilon: 1e-6)
+        let n = 19
+        let x = Variable(GradCheck.random([4, n], low: -3, high: 5, seed: 4))
+        let y = x.layerNorm(gamma: Variable(Tensor(repeating: 1, shape: [n])), beta: Variable(Tensor(zeros: [n])), epsilon: 1e-6)
         for r in 0..<4 {
-            let row = (0..<8).map { y.value[r, $0] }
-            let mean = row.reduce(0, +) / 8
-            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 8
+            let row = (0..<n).map { y.value[r, $0] }
+            let mean = row.reduce(0, +) / Float(n)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(n)
             XCTAssertEqual(mean, 0, accuracy: 1e-5)
             XCTAssertEqual(variance, 1, accuracy: 1e-3)
         }
