@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// N ranks as N threads of one process, reducing through shared memory: the single-node debug
 /// mode. The same training code runs as under `mpirun`, with no MPI, deterministically, and
@@ -36,7 +37,7 @@ public final class InProcessGroup: @unchecked Sendable {
         for r in 0..<size {
             let comm = communicators[r]
             let t = Thread {
-                do { try body(r, comm) } catch {
+                do { try BufferPool.$current.withValue(BufferPool()) { try body(r, comm) } } catch {
                     errors.set(error)
                     self.markAborted("rank \(r): \(error)")
                 }

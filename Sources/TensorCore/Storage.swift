@@ -9,7 +9,8 @@ import Synchronization
 public final class Storage: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Float>
     public let count: Int
-    private let pooled: Bool
+    /// The pool this storage's memory returns to (nil: an arena or external memory).
+    private let pool: BufferPool?
     /// Keeps the owner of external memory alive as long as this storage.
     private let owner: AnyObject?
 
@@ -18,7 +19,7 @@ public final class Storage: @unchecked Sendable {
         self.count = count
         self.base = BufferPool.allocateAligned(count)
         self.base.initialize(repeating: 0, count: count)
-        self.pooled = false
+        self.pool = nil
         self.owner = nil
     }
 
@@ -26,28 +27,36 @@ public final class Storage: @unchecked Sendable {
     public init(external base: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
         self.count = count
         self.base = base
-        self.pooled = false
+        self.pool = nil
         self.owner = owner
     }
 
-    /// Uninitialised memory from the pool (callers overwrite every element).
+    /// Uninitialised memory from the calling thread's pool (callers overwrite every element).
     init(pooled count: Int) {
+        let pool = BufferPool.current
         self.count = count
-        self.base = BufferPool.shared.take(count)
-        self.pooled = true
+        self.base = pool.take(count)
+        self.pool = pool
         self.owner = nil
     }
 
     deinit {
-        if pooled { BufferPool.shared.give(base, count: count) } else if owner == nil { base.deallocate() }
+        if let pool { pool.give(base, count: count) } else if owner == nil { base.deallocate() }
     }
 }
 
 /// A caching allocator keyed by exact element count, in the spirit of PyTorch's caching
 /// allocator: a training step requests the same sizes every iteration, so after the first step
 /// every request is served from a free list and the heap stops growing.
+///
+/// Each in-process rank has a pool of its own (`current`), as each MPI rank has its process's:
+/// ranks sharing one pool would contend for its lock on every tensor, and how their steps
+/// interleave would decide the pool's peak, so its size could creep up long after warm-up.
 public final class BufferPool: Sendable {
     public static let shared = BufferPool()
+    /// The pool tensors made on this thread come from: `shared` unless bound with `withValue`
+    /// (task-local, hence thread-local outside tasks). A buffer returns to the pool it came from.
+    @TaskLocal public static var current = BufferPool.shared
 
     private struct State {
         var free: [Int: [UInt]] = [:]  // addresses: raw pointers are not Sendable
@@ -56,6 +65,10 @@ public final class BufferPool: Sendable {
         var allocations = 0
     }
     private let state = Mutex(State())
+
+    public init() {}
+
+    deinit { trim() }
 
     static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)

@@ -25,6 +25,29 @@ final class InProcessCommunicatorTests: XCTestCase {
         }
     }
 
+    func testEachRankAllocatesFromItsOwnBufferPool() throws {
+        let group = InProcessGroup(size: 2)
+        let pools = ResultBox<BufferPool>(count: 2)
+        let escaped = ResultBox<Tensor>(count: 2)
+        try group.run { rank, comm in
+            let pool = BufferPool.current
+            pools.set(rank, pool)
+            // The same request twice: the second is served from this rank's free list.
+            for _ in 0..<2 { _ = Tensor(uninitialized: [64]) }
+            XCTAssertEqual(pool.allocationCount, 1, "rank \(rank)")
+            comm.barrier()
+            escaped.set(rank, Tensor(uninitialized: [100 + rank]))
+        }
+        let (p0, p1) = (pools.get(0), pools.get(1))
+        XCTAssertFalse(p0 === p1)
+        XCTAssertFalse(p0 === BufferPool.shared || p1 === BufferPool.shared)
+        // A tensor released on another thread goes back to the pool it came from.
+        let cached = p1.bytesCached
+        escaped.set(1, Tensor(zeros: [1]))
+        XCTAssertEqual(p1.bytesCached, cached + 101 * 4)
+        XCTAssertEqual(p0.bytesInUse, 100 * 4)
+    }
+
     func testBroadcastAllgatherAndMetricsSum() throws {
         let group = InProcessGroup(size: 3)
         let results = ResultBox<([Float], [[Double]], [Double])>(count: 3)

@@ -35,7 +35,7 @@ import Training
 ///   emptied), so each model reports its own peak; `pool_allocations_after_warmup`: fresh
 ///   buffer-pool allocations during the timed steps (0 in an allocation-free steady state);
 /// - `memory_need_mib`: the analytic need of a process (16 bytes a parameter for values,
-///   gradients and Adam's moments, plus the buffer pool's footprint of activations and
+///   gradients and Adam's moments, plus each rank's buffer-pool footprint of activations and
 ///   workspaces), and `rss_growth_over_need`: how much the peak RSS grew from before the model was
 ///   built, over that need. Freed memory stays in the process, so measure it one model per run
 ///   (`--model X`).
@@ -135,7 +135,7 @@ struct Bench {
     private func measure(_ model: BenchModel, comm: Communicator, timeline: Timeline?) throws -> ModelRun {
         // Each model starts from an empty buffer pool and a fresh peak RSS.
         comm.barrier()
-        BufferPool.shared.trim()
+        BufferPool.current.trim()
         SystemStats.resetPeakRSS()
         let baseRSS = SystemStats.rssMiB()
         comm.barrier()
@@ -153,7 +153,7 @@ struct Bench {
         for i in 0..<(warmup + steps) {
             if i == warmup {
                 comm.barrier()
-                poolBase = BufferPool.shared.allocationCount
+                poolBase = BufferPool.current.allocationCount
                 busyStart = SystemStats.machineBusySeconds()
                 windowStart = Stamp()
             }
@@ -175,10 +175,10 @@ struct Bench {
         }
         let windowEnd = Stamp()
         let busy = SystemStats.machineBusySeconds() - busyStart
-        let growth = BufferPool.shared.allocationCount - poolBase
+        let growth = BufferPool.current.allocationCount - poolBase
         let figures = RankFigures(stepMs: samples.wall, cpuMs: samples.cpu, peakRSSMiB: SystemStats.peakRSSMiB(),
                                   poolGrowth: Double(growth), pid: Double(getpid()), baseRSSMiB: baseRSS,
-                                  poolMiB: Double(BufferPool.shared.bytesInUse + BufferPool.shared.bytesCached) / 1_048_576,
+                                  poolMiB: Double(BufferPool.current.bytesInUse + BufferPool.current.bytesCached) / 1_048_576,
                                   windowSeconds: (windowEnd.wall - windowStart.wall) * 1e-3,
                                   windowCPUSeconds: (windowEnd.cpu - windowStart.cpu) * 1e-3, machineBusySeconds: busy,
                                   allreduceMs: allreduce.map(median), waitMs: waits,
@@ -198,18 +198,17 @@ struct Bench {
     }
 
     /// The analytic memory of one process in MiB: per rank in it, parameters, gradients and
-    /// Adam's two moments (16 bytes a parameter), plus the buffer pool's footprint (activations
-    /// and workspaces, shared by the process's ranks). `rss_growth_over_need` compares it with
-    /// how much the peak RSS grew from before the model was built.
+    /// Adam's two moments (16 bytes a parameter) plus the footprint of its buffer pool
+    /// (activations and workspaces). `rss_growth_over_need` compares it with how much the peak
+    /// RSS grew from before the model was built.
     private func need(_ process: RankFigures, of ranks: [RankFigures]) -> Double {
-        let inProcess = Double(ranks.filter { $0.pid == process.pid }.count)
-        return inProcess * process.parameters * 16 / 1_048_576 + process.poolMiB
+        ranks.filter { $0.pid == process.pid }.reduce(0) { $0 + $1.parameters * 16 / 1_048_576 + $1.poolMiB }
     }
 
     /// The JSON line of one model from every rank's figures.
     private func report(_ run: ModelRun, backend: String, sgemm: Double) -> String {
         let model = run.model, ranks = run.ranks, first = ranks[0]
-        // In-process ranks share one process: its CPU time, pool and RSS count once.
+        // In-process ranks share one process: its CPU time and RSS count once.
         var seen = Set<Double>()
         let processes = ranks.filter { seen.insert($0.pid).inserted }
         let n = Double(ranks.count), b = Double(batch ?? model.defaultBatch)
@@ -248,7 +247,7 @@ struct Bench {
             ("peak_rss_mib", fixed(processes.map(\.peakRSSMiB).max()!, 1)),
             ("memory_need_mib", fixed(processes.map { need($0, of: ranks) }.max()!, 1)),
             ("rss_growth_over_need", fixed(processes.map { ($0.peakRSSMiB - $0.baseRSSMiB) / need($0, of: ranks) }.max()!, 2)),
-            ("pool_allocations_after_warmup", "\(Int(processes.reduce(0) { $0 + $1.poolGrowth }))"),
+            ("pool_allocations_after_warmup", "\(Int(ranks.reduce(0) { $0 + $1.poolGrowth }))"),
             ("other_cores", fixed((first.machineBusySeconds - ownCPU) / first.windowSeconds, 2)),
             ("load_average_1m", fixed(SystemStats.loadAverage(), 2)),
         ]
