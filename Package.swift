@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg;
-/// SharedMemorySync, C atomics and futexes)
+/// SharedMemorySync, C atomics and futexes; SkinnyGEMM, small-batch products in C)
 /// → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Datasets (readers, sampler)
@@ -43,7 +43,10 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         // Atomic flags and futex waits on memory shared between processes (intra-node allreduce).
         .target(name: "SharedMemorySync"),
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: release),
+        // Small-batch matrix products that read the weights in place (AVX-512F; OpenBLAS elsewhere).
+        // Optimised in debug builds too: the tests run it on every dense layer.
+        .target(name: "SkinnyGEMM", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "SkinnyGEMM"], swiftSettings: release),
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
         .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
@@ -54,7 +57,7 @@ let package = Package(
         .executableTarget(name: "ddp", dependencies: ["Training", "Datasets", "Comm", "NN", "Optim", "Autograd", "TensorCore", "CMPI"],
                           swiftSettings: release + cpuCheck),
         .target(name: "TestSupport", dependencies: ["Autograd", "TensorCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "SkinnyGEMM", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),

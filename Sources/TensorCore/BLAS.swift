@@ -1,6 +1,9 @@
 import CBLAS
+import SkinnyGEMM
 
-/// Matrix products, all through OpenBLAS `cblas_sgemm` (row-major). No hand-written GEMM loops.
+/// Matrix products through OpenBLAS `cblas_sgemm` (row-major), except those with a batch of at
+/// most 256 rows on one side and a weight matrix on the other when this rank runs one thread:
+/// `SkinnyGEMM` computes those without packing the weights (docs/performance.md).
 public enum BLAS {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, with leading dimensions for strided sub-matrices.
     @inline(__always)
@@ -11,6 +14,11 @@ public enum BLAS {
         if m == 0 || n == 0 { return }
         if k == 0 {
             for i in 0..<m { let row = c + i * ldc; for j in 0..<n { row[j] *= beta } }
+            return
+        }
+        if alpha == 1, singleThreaded,
+           ddp_skinny_gemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda),
+                           b, Int32(ldb), beta, c, Int32(ldc)) != 0 {
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
@@ -55,4 +63,12 @@ public enum BLAS {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(newValue)) }
     }
+
+    /// With more threads OpenBLAS splits a product across them; the skinny kernel is single-threaded.
+    @inline(__always)
+    static var singleThreaded: Bool { openblas_get_num_threads() == 1 }
+
+    /// Whether small-batch products use the skinny kernel on this CPU (AVX-512F, and
+    /// `SWIFTDDP_SKINNY_GEMM` not `0`).
+    public static var skinnyKernel: Bool { ddp_skinny_gemm_available() != 0 }
 }

@@ -1,0 +1,21 @@
+/* Matrix products with one small side: a batch of at most 256 rows against a weight matrix,
+ * as in the dense layers of a small-batch MLP (the GAN). OpenBLAS packs both operands of
+ * every product into its own layout first; for these shapes that re-packs the weights three
+ * times a step (forward, input gradient, and the no-gradient forward of the other network)
+ * and cost 12% of the GAN's step. This kernel packs nothing large: the weight matrix is read
+ * in place, row by row, as the vector operand of a 6x64 or 8x48 register tile, and the batch
+ * side is broadcast from where it lies (or, for the input gradient, from one small transposed
+ * copy). AVX-512F only; elsewhere it declines and the caller uses OpenBLAS. */
+#ifndef SKINNY_GEMM_H
+#define SKINNY_GEMM_H
+
+/* C[m x n] = op(A) op(B) (beta 0) or C + op(A) op(B) (beta 1), row-major, like cblas_sgemm
+ * with alpha 1. Returns 1 when it computed the product, 0 when the shape, beta or CPU is not
+ * one it handles (nothing was written; use cblas_sgemm). */
+int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc);
+
+/* Whether this CPU runs the kernel (AVX-512F) and SWIFTDDP_SKINNY_GEMM is not "0". */
+int ddp_skinny_gemm_available(void);
+
+#endif
