@@ -121,6 +121,32 @@ static float *scratch(size_t count) {
     return s->data;
 }
 
+/* t[q * m + i] = a[i * lda + q]: 8 x 8 blocks transposed in registers, the edges one by one. */
+__attribute__((target("avx512f"))) static void transpose(int m, int k, const float *a, long lda, float *t) {
+    const int m8 = m & ~7, k8 = k & ~7;
+    for (int i = 0; i < m8; i += 8)
+        for (int q = 0; q < k8; q += 8) {
+            __m256 r[8], u[8];
+            for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(a + (i + j) * lda + q);
+            for (int j = 0; j < 8; j += 2) {
+                u[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+                u[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+            }
+            for (int j = 0; j < 8; j += 4) {
+                r[j] = _mm256_shuffle_ps(u[j], u[j + 2], 0x44);
+                r[j + 1] = _mm256_shuffle_ps(u[j], u[j + 2], 0xEE);
+                r[j + 2] = _mm256_shuffle_ps(u[j + 1], u[j + 3], 0x44);
+                r[j + 3] = _mm256_shuffle_ps(u[j + 1], u[j + 3], 0xEE);
+            }
+            for (int j = 0; j < 4; j++) {
+                _mm256_storeu_ps(t + (long)(q + j) * m + i, _mm256_permute2f128_ps(r[j], r[j + 4], 0x20));
+                _mm256_storeu_ps(t + (long)(q + j + 4) * m + i, _mm256_permute2f128_ps(r[j], r[j + 4], 0x31));
+            }
+        }
+    for (int i = 0; i < m; i++)
+        for (int q = i < m8 ? k8 : 0; q < k; q++) t[(long)q * m + i] = a[i * lda + q];
+}
+
 /* -1 until the first call works it out; every thread works out the same value. */
 static int availability = -1;
 
@@ -157,8 +183,7 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
     if (!transA) {
         float *t = scratch((size_t)k * m);
         if (!t) return 0;
-        for (int i = 0; i < m; i++)
-            for (int q = 0; q < k; q++) t[(long)q * m + i] = a[(long)i * lda + q];
+        transpose(m, k, a, lda, t);
         vectors = t;
         ldv = m;
     }
