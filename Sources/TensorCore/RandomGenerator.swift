@@ -59,9 +59,22 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         for i in 0..<t.count { p[i] = low + (high - low) * nextUniform() }
     }
 
+    /// Standard normals (scaled and shifted), eight at a time: Box–Muller in Float with the
+    /// vectorised `log` and `cosTwoPi`, about ten times faster than `nextNormal` (the GAN draws
+    /// 12,800 a step). The first uniform is (k + 1)·2⁻⁵³ for 53 random bits k, rounded to a
+    /// Float: it still reaches down to 2⁻⁵³, so the tails reach 8.6σ as with `nextNormal`.
+    /// Draws 16 words per 8 values, for a partial last vector too.
     public mutating func fillNormal(_ t: Tensor, mean: Float = 0, std: Float = 1) {
         let p = t.data
-        for i in 0..<t.count { p[i] = mean + std * nextNormal() }
+        var u1 = VectorMath.Vector(), u2 = VectorMath.Vector()
+        for start in stride(from: 0, to: t.count, by: VectorMath.width) {
+            for l in 0..<VectorMath.width {
+                u1[l] = Float((next() >> 11) + 1) * 0x1p-53
+                u2[l] = Float(next() >> 40) * 0x1p-24
+            }
+            let z = (-2 * VectorMath.log(u1)).squareRoot() * VectorMath.cosTwoPi(u2) * std + mean
+            VectorMath.store(z, p + start, min(VectorMath.width, t.count - start))
+        }
     }
 
     /// A uniformly random permutation of 0..<n (Fisher–Yates).

@@ -111,6 +111,64 @@ public enum VectorMath {
         return y
     }
 
+    /// ln x for positive normal x (what Box–Muller's uniforms are; zero, negatives, subnormals,
+    /// infinities and NaN are not handled). Cephes' logf: x = m·2ᵉ with m in [√½, √2), then
+    /// ln(1 + f) for f = m − 1 by a minimax polynomial, e·ln2 in two parts.
+    @inline(__always)
+    public static func log(_ x: Vector) -> Vector {
+        let b = bits(x)
+        // m in [0.5, 1) (frexp's convention) and e.
+        var m = float((b & 0x007f_ffff) | 0x3f00_0000)
+        var e = Vector(b &>> 23 &- 126)
+        let small = m .< 0.707106781186547524
+        e.replace(with: e - 1, where: small)
+        m.replace(with: m + m, where: small)
+        let f = m - 1
+        let z = f * f
+        var y = f * 7.0376836292e-2 - 1.1514610310e-1
+        y = y * f + 1.1676998740e-1
+        y = y * f - 1.2420140846e-1
+        y = y * f + 1.4249322787e-1
+        y = y * f - 1.6668057665e-1
+        y = y * f + 2.0000714765e-1
+        y = y * f - 2.4999993993e-1
+        y = y * f + 3.3333331174e-1
+        y = y * f * z
+        y = y + e * -2.12194440e-4 - 0.5 * z
+        return f + y + e * 0.693359375
+    }
+
+    /// cos(2πu), the angle given in turns (Box–Muller's second uniform). Reduced to a quarter
+    /// turn by symmetry, then cos or sin of an angle in [0, π/4] by its Taylor polynomial
+    /// (truncation below 2.5e-8).
+    @inline(__always)
+    public static func cosTwoPi(_ u: Vector) -> Vector {
+        let magic: Float = 12_582_912
+        // a = |u − round(u)| in [0, ½]: the same cosine.
+        var a = magnitude(u - ((u + magic) - magic))
+        // cos(2πa) = −cos(2π(½ − a)): fold (¼, ½] onto [0, ¼).
+        let back = a .> 0.25
+        a.replace(with: 0.5 - a, where: back)
+        // cos(2πa) = sin(2π(¼ − a)) for a in (⅛, ¼].
+        let useSine = a .> 0.125
+        var turns = a
+        turns.replace(with: 0.25 - a, where: useSine)
+        let x = turns * (2 * Float.pi)
+        let x2 = x * x
+        var c = x2 * 2.48015873e-5 - 1.38888889e-3
+        c = c * x2 + 4.16666667e-2
+        c = c * x2 - 0.5
+        c = c * x2 + 1
+        var s = x2 * 2.75573192e-6 - 1.98412698e-4
+        s = s * x2 + 8.33333333e-3
+        s = s * x2 - 1.66666667e-1
+        s = (s * x2 + 1) * x
+        var y = c
+        y.replace(with: s, where: useSine)
+        y.replace(with: -y, where: back)
+        return y
+    }
+
     /// tanh x. Absolute error < 1e-7, relative error < 1.5e-7 on [−1, 1]; exactly ±1 for
     /// |x| ≳ 9, NaN for NaN.
     @inline(__always)

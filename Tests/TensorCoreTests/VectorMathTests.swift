@@ -54,6 +54,51 @@ final class VectorMathTests: XCTestCase {
         XCTAssertLessThan(worst.error, 1e-7, "at \(worst.at)")
     }
 
+    /// Box–Muller's two functions over their domains: ln on positive normal floats from 2⁻⁵³
+    /// (the smallest first uniform) up, cos(2πu) on [0, 1) and beyond.
+    func testLogAndCosineOfTurnsAgainstDouble() {
+        let positive = Swift.stride(from: Float(0x1p-53).bitPattern, through: Float(4).bitPattern, by: 4099)
+            .map { Float(bitPattern: $0) }
+        var worstLog = 0.0
+        for chunk in Swift.stride(from: 0, to: positive.count - 7, by: 8) {
+            let x = VectorMath.Vector(positive[chunk..<chunk + 8])
+            let y = VectorMath.log(x)
+            for l in 0..<8 {
+                let r = log(Double(x[l]))
+                // Relative away from 1, absolute near it (where ln x → 0).
+                worstLog = max(worstLog, abs(Double(y[l]) - r) / max(abs(r), 1))
+            }
+        }
+        XCTAssertLessThan(worstLog, 2.5e-7, "ln")
+        var worstCos = 0.0
+        for i in Swift.stride(from: 0, to: 40_000, by: 8) {
+            let u = VectorMath.Vector((0..<8).map { Float(i + $0) / 20_000 - 0.5 })
+            let y = VectorMath.cosTwoPi(u)
+            for l in 0..<8 { worstCos = max(worstCos, abs(Double(y[l]) - cos(2 * Double.pi * Double(u[l])))) }
+        }
+        XCTAssertLessThan(worstCos, 2.5e-7, "cos 2πu")
+    }
+
+    /// `fillNormal`'s values: mean, variance, the share beyond 2σ and beyond 3σ of 400,000 draws,
+    /// and the same values again from the same seed, with a partial last vector.
+    func testFillNormalDrawsStandardNormals() {
+        let t = Tensor(uninitialized: [400_003])
+        var rng = RandomGenerator(seed: 7)
+        rng.fillNormal(t)
+        let z = Array(UnsafeBufferPointer(start: t.data, count: t.count)).map(Double.init)
+        let n = Double(z.count), mean = z.reduce(0, +) / n
+        let variance = z.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+        XCTAssertEqual(mean, 0, accuracy: 0.005)
+        XCTAssertEqual(variance, 1, accuracy: 0.01)
+        XCTAssertEqual(Double(z.filter { abs($0) > 2 }.count) / n, 0.0455, accuracy: 0.0015)
+        XCTAssertEqual(Double(z.filter { abs($0) > 3 }.count) / n, 0.0027, accuracy: 0.0004)
+        XCTAssertTrue(z.allSatisfy { $0.isFinite })
+        let again = Tensor(uninitialized: [400_003])
+        var same = RandomGenerator(seed: 7)
+        same.fillNormal(again)
+        XCTAssertTrue((0..<t.count).allSatisfy { t.data[$0] == again.data[$0] })
+    }
+
     func testTanhSigmoidAndNormalCDFAbsoluteError() {
         let x = sweep(limit: 30, stride: 1 << 13)
         // Measured over every third float in [−20, 20], [−90, 90], [−14, 14]: 7.9e-8, 8.9e-8, 2.7e-7.
