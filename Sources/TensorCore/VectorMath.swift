@@ -265,9 +265,19 @@ public enum VectorMath {
     /// Whether all `count` floats are finite (no NaN, no ±∞): Σ xᵢ·0 is 0 exactly when every
     /// xᵢ is finite, since ∞·0 and NaN·0 are NaN, and it cannot overflow as a plain sum can.
     public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
-        var s = Vector()
-        forEachVector(count) { i, lanes in s += load(x + i, lanes) * 0 }
-        return s == Vector()
+        // Four independent sums: with one, each vector's addition waits for the previous one's
+        // (3 cycles per 8 floats, 0.24 ms for the GAN's 2M gradients, which L3 delivers faster).
+        var s0 = Vector(), s1 = Vector(), s2 = Vector(), s3 = Vector()
+        var i = 0
+        while i + 4 * width <= count {
+            s0 += load(x + i, width) * 0
+            s1 += load(x + i + width, width) * 0
+            s2 += load(x + i + 2 * width, width) * 0
+            s3 += load(x + i + 3 * width, width) * 0
+            i += 4 * width
+        }
+        forEachVector(count - i) { j, lanes in s0 += load(x + i + j, lanes) * 0 }
+        return (s0 + s1) + (s2 + s3) == Vector()
     }
 
     /// Σ aᵢ·bᵢ over `count` floats.
