@@ -42,8 +42,20 @@
                 UNROLL for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]); \
             }                                                                                        \
         }                                                                                            \
-        /* Spill through a fixed-index buffer: indexing `acc` by the runtime `mr` would make the  \
-         * compiler keep the accumulators in memory inside the loop. */                             \
+        if (mr == MR && ccs == 1) {                                                                  \
+            /* A full tile (the common case) goes straight from the registers to C: a weight      \
+             * gradient sums only k = the batch per tile, so a detour would cost ~5% there. */     \
+            UNROLL for (int r = 0; r < MR; r++)                                                      \
+                UNROLL for (int v = 0; v < NV; v++) {                                                \
+                    float *out = c + r * crs + 16 * v;                                               \
+                    __m512 x = acc[r][v];                                                            \
+                    if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out));      \
+                    _mm512_mask_storeu_ps(out, mask[v], x);                                          \
+                }                                                                                    \
+            return;                                                                                  \
+        }                                                                                            \
+        /* Otherwise spill through a fixed-index buffer: indexing `acc` by the runtime `mr` would \
+         * make the compiler keep the accumulators in memory inside the loop. */                     \
         float tile[MR][NV * 16] __attribute__((aligned(64)));                                        \
         UNROLL for (int r = 0; r < MR; r++)                                                          \
             UNROLL for (int v = 0; v < NV; v++) _mm512_store_ps(tile[r] + 16 * v, acc[r][v]);       \
@@ -172,6 +184,17 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
         const int batch = transA ? k : m;
         const long weights = transA ? (long)m * n : (long)k * n;
         if (batch > BATCH_MAX || weights < WEIGHTS_MIN || n < 16) return 0;
+        if (transA && ldb % 256 == 0) {
+            /* A weight gradient reads each column strip of dY (k rows, the batch) once per row
+             * block of C. Rows a multiple of 1 KiB apart share a few L1 sets and evict each other
+             * between row blocks; a copy with rows 64 bytes longer spreads them over every set
+             * (docs/performance.md). */
+            float *copy = scratch((size_t)k * (n + 16));
+            if (!copy) return 0;
+            for (int q = 0; q < k; q++) memcpy(copy + (long)q * (n + 16), b + (long)q * ldb, n * sizeof(float));
+            b = copy;
+            ldb = n + 16;
+        }
         tiles(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, c, ldc, 1, accumulate, 0);
         return 1;
     }

@@ -4,9 +4,15 @@ import XCTest
 
 /// The small-batch kernel against a product summed in Double: every transpose combination,
 /// beta 0 and 1, row counts that leave a partial tile of 6 and of 8 rows, column counts that
-/// leave a partial 16-lane vector, and leading dimensions wider than the matrices.
+/// leave a partial 16-lane vector, and leading dimensions wider than the matrices (for the weight
+/// gradient also multiples of 256, which the kernel copies to a padded layout first).
 final class SkinnyGEMMTests: XCTestCase {
-    struct Case { var transA, transB: Bool; var m, n, k: Int }
+    struct Case {
+        var transA, transB: Bool
+        var m, n, k: Int
+        /// B's leading dimension a multiple of 256 floats instead of a few past its width.
+        var alignedB = false
+    }
 
     static let cases: [Case] = [
         Case(transA: false, transB: false, m: 64, n: 784, k: 200),   // the width of the GAN's last generator layer
@@ -14,6 +20,8 @@ final class SkinnyGEMMTests: XCTestCase {
         Case(transA: false, transB: false, m: 256, n: 37, k: 500),
         Case(transA: true, transB: false, m: 100, n: 256, k: 64),    // weight gradient of a 100-input layer
         Case(transA: true, transB: false, m: 131, n: 200, k: 7),
+        Case(transA: true, transB: false, m: 70, n: 512, k: 33, alignedB: true),   // dY rows 2 KiB apart
+        Case(transA: true, transB: false, m: 100, n: 300, k: 64, alignedB: true),  // padded to 512
         Case(transA: false, transB: true, m: 64, n: 1024, k: 784),   // input gradient
         Case(transA: false, transB: true, m: 17, n: 301, k: 129),
         Case(transA: false, transB: true, m: 200, n: 130, k: 140),   // more batch rows than one 64-wide strip
@@ -30,7 +38,7 @@ final class SkinnyGEMMTests: XCTestCase {
         for (index, c) in Self.cases.enumerated() {
             let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
             let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
-            let lda = aCols + 3, ldb = bCols + 5, ldc = c.n + 2
+            let lda = aCols + 3, ldb = c.alignedB ? (bCols + 255) / 256 * 256 : bCols + 5, ldc = c.n + 2
             let a = operand(rows: aRows, cols: aCols, ld: lda, seed: index)
             let b = operand(rows: bRows, cols: bCols, ld: ldb, seed: index + 50)
             let start = operand(rows: c.m, cols: c.n, ld: ldc, seed: index + 90)
