@@ -7,11 +7,15 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+/* How a tile writes C: over what is there, added to it (beta 1), or with non-temporal stores
+ * (full, aligned vectors only; the rest as WRITE). */
+enum { WRITE, ACCUMULATE, STREAM };
+
 /* One register tile: C(r, j) for MR rows and NV*16 columns (the last `w - 16 v` masked) is
  * sum over q < kc of A(r, q) B[q * ldb + j], with A(r, q) = a[r * ars + q * aks] broadcast
  * and B's row q loaded as vectors. Rows past `mr` repeat the last real row (computed, not
- * stored), so the loop has no row tests. C(r, j) is stored at c[r * crs + j * ccs], added to
- * what is there when `accumulate`. */
+ * stored), so the loop has no row tests. C(r, j) is stored at c[r * crs + j * ccs] as `mode`
+ * says. */
 /* B's rows are strided (one weight row apart), which the hardware prefetcher follows poorly:
  * fetching 8 rows ahead took the GAN's products with cold weights from 13.6 to 12.3 ms. */
 #define PREFETCH_ROWS 8
@@ -20,7 +24,7 @@
 #define DEFINE_TILE(NAME, MR, NV)                                                                   \
     __attribute__((target("avx512f"))) static void NAME(int kc, const float *a, long ars, long aks,  \
         const float *restrict b, long ldb, float *c, long crs, long ccs, int mr, int w,             \
-        int accumulate) {                                                                            \
+        int mode) {                                                                                  \
         __mmask16 mask[NV];                                                                          \
         for (int v = 0; v < NV; v++) {                                                               \
             const int left = w - 16 * v;                                                             \
@@ -49,8 +53,11 @@
                 UNROLL for (int v = 0; v < NV; v++) {                                                \
                     float *out = c + r * crs + 16 * v;                                               \
                     __m512 x = acc[r][v];                                                            \
-                    if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out));      \
-                    _mm512_mask_storeu_ps(out, mask[v], x);                                          \
+                    if (mode == ACCUMULATE) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out)); \
+                    if (mode == STREAM && mask[v] == 0xFFFF && !((unsigned long)out & 63))           \
+                        _mm512_stream_ps(out, x);                                                    \
+                    else                                                                             \
+                        _mm512_mask_storeu_ps(out, mask[v], x);                                      \
                 }                                                                                    \
             return;                                                                                  \
         }                                                                                            \
@@ -64,7 +71,7 @@
                 float *out = c + r * crs;                                                            \
                 for (int v = 0; v < NV; v++) {                                                       \
                     __m512 x = _mm512_load_ps(tile[r] + 16 * v);                                     \
-                    if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out + 16 * v)); \
+                    if (mode == ACCUMULATE) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out + 16 * v)); \
                     _mm512_mask_storeu_ps(out + 16 * v, mask[v], x);                                 \
                 }                                                                                    \
             }                                                                                        \
@@ -72,7 +79,7 @@
             for (int j = 0; j < w; j++) {                                                            \
                 float *out = c + j * ccs;                                                            \
                 for (int r = 0; r < mr; r++)                                                         \
-                    out[r * crs] = accumulate ? out[r * crs] + tile[r][j] : tile[r][j];              \
+                    out[r * crs] = mode == ACCUMULATE ? out[r * crs] + tile[r][j] : tile[r][j];      \
             }                                                                                        \
         }                                                                                            \
     }
@@ -89,7 +96,7 @@ static long padded(long count, long block) { return (count + block - 1) / block 
  * operand is the large one (it is then read once), columns outer otherwise (each column strip
  * of B' stays in cache while every row block passes over it). */
 static void tiles(int m, int n, int k, const float *a, long ars, long aks, const float *b, long ldb,
-                  float *c, long crs, long ccs, int accumulate, int rowsOuter) {
+                  float *c, long crs, long ccs, int mode, int rowsOuter) {
     const int wide = padded(m, 6) * padded(n, 64) < padded(m, 8) * padded(n, 48);
     const int mrMax = wide ? 6 : 8, nr = wide ? 64 : 48;
     const tile_fn tile = wide ? tile6x64 : tile8x48;
@@ -97,12 +104,12 @@ static void tiles(int m, int n, int k, const float *a, long ars, long aks, const
         for (int i = 0; i < m; i += mrMax)
             for (int j = 0; j < n; j += nr)
                 tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
-                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, accumulate);
+                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode);
     } else {
         for (int j = 0; j < n; j += nr)
             for (int i = 0; i < m; i += mrMax)
                 tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
-                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, accumulate);
+                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode);
     }
 }
 
@@ -172,12 +179,12 @@ int ddp_skinny_gemm_available(void) {
     return known;
 }
 
-enum { BATCH_MAX = 256, WEIGHTS_MIN = 16384 };
+enum { BATCH_MAX = 256, WEIGHTS_MIN = 16384, STREAM_BYTES_MIN = 1 << 20 };
 
 int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc) {
     if ((beta != 0 && beta != 1) || m <= 0 || n <= 0 || k <= 0 || !ddp_skinny_gemm_available()) return 0;
-    const int accumulate = beta == 1;
+    const int mode = beta == 1 ? ACCUMULATE : WRITE;
     if (!transB) {
         /* op(A) [m x k] broadcast, B [k x n] read in place: a batch times weights (m small),
          * or activations^T times output gradients (the weight gradient; k, the batch, small). */
@@ -195,7 +202,13 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
             b = copy;
             ldb = n + 16;
         }
-        tiles(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, c, ldc, 1, accumulate, 0);
+        /* A weight gradient of a megabyte or more (beyond L2) is written with non-temporal
+         * stores: no read of the old lines before writing them, and the caches keep the weights
+         * and activations the rest of backward reads (the GAN's generator backward 4.8 -> 4.4 ms;
+         * docs/performance.md). The fence orders them before anything read or averaged next. */
+        const int stream = transA && mode == WRITE && (long)m * n * 4 >= STREAM_BYTES_MIN;
+        tiles(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, c, ldc, 1, stream ? STREAM : mode, 0);
+        if (stream) _mm_sfence();
         return 1;
     }
     /* op(A) B^T with B [n x k] the weights: computed as C^T = B op(A)^T, B's rows broadcast in
@@ -210,7 +223,7 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
         vectors = t;
         ldv = m;
     }
-    tiles(n, m, k, b, ldb, 1, vectors, ldv, c, 1, ldc, accumulate, 1);
+    tiles(n, m, k, b, ldb, 1, vectors, ldv, c, 1, ldc, mode, 1);
     return 1;
 }
 

@@ -5,13 +5,16 @@ import XCTest
 /// The small-batch kernel against a product summed in Double: every transpose combination,
 /// beta 0 and 1, row counts that leave a partial tile of 6 and of 8 rows, column counts that
 /// leave a partial 16-lane vector, and leading dimensions wider than the matrices (for the weight
-/// gradient also multiples of 256, which the kernel copies to a padded layout first).
+/// gradient also multiples of 256, which the kernel copies to a padded layout first). C starts on
+/// a cache line, so weight gradients of a megabyte or more take the non-temporal store path.
 final class SkinnyGEMMTests: XCTestCase {
     struct Case {
         var transA, transB: Bool
         var m, n, k: Int
         /// B's leading dimension a multiple of 256 floats instead of a few past its width.
         var alignedB = false
+        /// C's rows whole cache lines apart (a multiple of 16 floats) instead of 2 past its width.
+        var alignedC = false
     }
 
     static let cases: [Case] = [
@@ -22,6 +25,8 @@ final class SkinnyGEMMTests: XCTestCase {
         Case(transA: true, transB: false, m: 131, n: 200, k: 7),
         Case(transA: true, transB: false, m: 70, n: 512, k: 33, alignedB: true),   // dY rows 2 KiB apart
         Case(transA: true, transB: false, m: 100, n: 300, k: 64, alignedB: true),  // padded to 512
+        Case(transA: true, transB: false, m: 515, n: 530, k: 16, alignedC: true),  // 1.1 MB: streamed
+        Case(transA: true, transB: false, m: 520, n: 512, k: 9, alignedC: false),  // streamed where aligned
         Case(transA: false, transB: true, m: 64, n: 1024, k: 784),   // input gradient
         Case(transA: false, transB: true, m: 17, n: 301, k: 129),
         Case(transA: false, transB: true, m: 200, n: 130, k: 140),   // more batch rows than one 64-wide strip
@@ -38,17 +43,20 @@ final class SkinnyGEMMTests: XCTestCase {
         for (index, c) in Self.cases.enumerated() {
             let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
             let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
-            let lda = aCols + 3, ldb = c.alignedB ? (bCols + 255) / 256 * 256 : bCols + 5, ldc = c.n + 2
+            let lda = aCols + 3, ldb = c.alignedB ? (bCols + 255) / 256 * 256 : bCols + 5
+            let ldc = c.alignedC ? (c.n + 15) / 16 * 16 : c.n + 2
             let a = operand(rows: aRows, cols: aCols, ld: lda, seed: index)
             let b = operand(rows: bRows, cols: bCols, ld: ldb, seed: index + 50)
             let start = operand(rows: c.m, cols: c.n, ld: ldc, seed: index + 90)
+            let out = UnsafeMutableRawPointer.allocate(byteCount: start.count * 4, alignment: 64)
+                .bindMemory(to: Float.self, capacity: start.count)
+            defer { out.deallocate() }
             for beta: Float in [0, 1] {
-                var out = start
-                let took = out.withUnsafeMutableBufferPointer { o in
-                    ddp_skinny_gemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k),
-                                    a, Int32(lda), b, Int32(ldb), beta, o.baseAddress!, Int32(ldc))
-                }
+                out.update(from: start, count: start.count)
+                let took = ddp_skinny_gemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k),
+                                           a, Int32(lda), b, Int32(ldb), beta, out, Int32(ldc))
                 XCTAssertEqual(took, 1, "case \(index) should use the kernel")
+                var wrong: [String] = []
                 for i in 0..<c.m {
                     for j in 0..<c.n {
                         var sum = beta == 1 ? Double(start[i * ldc + j]) : 0
@@ -57,12 +65,14 @@ final class SkinnyGEMMTests: XCTestCase {
                             let y = c.transB ? b[j * ldb + q] : b[q * ldb + j]
                             sum += Double(x) * Double(y)
                         }
-                        XCTAssertEqual(Double(out[i * ldc + j]), sum, accuracy: 1e-4 * (1 + Double(c.k).squareRoot()),
-                                       "case \(index) beta \(beta) at (\(i), \(j))")
+                        if abs(Double(out[i * ldc + j]) - sum) > 1e-4 * (1 + Double(c.k).squareRoot()) {
+                            wrong.append("(\(i), \(j)): \(out[i * ldc + j]) against \(sum)")
+                        }
                     }
                     // Padding columns of C past n are never written.
-                    for j in c.n..<ldc { XCTAssertEqual(out[i * ldc + j], start[i * ldc + j]) }
+                    for j in c.n..<ldc where out[i * ldc + j] != start[i * ldc + j] { wrong.append("padding (\(i), \(j))") }
                 }
+                XCTAssert(wrong.isEmpty, "case \(index) beta \(beta): \(wrong.count) wrong, first \(wrong.first ?? "")")
             }
         }
     }
