@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg;
-/// SharedMemorySync, C atomics and futexes; SkinnyGEMM, small-batch products in C)
+/// SharedMemorySync, C atomics and futexes; SkinnyGEMM, small-batch products in C; AdamKernel,
+/// Adam's update in AVX-512 C)
 /// → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Datasets (readers, sampler)
@@ -46,10 +47,13 @@ let package = Package(
         // Small-batch matrix products that read the weights in place (AVX-512F; OpenBLAS elsewhere).
         // Optimised in debug builds too: the tests run it on every dense layer.
         .target(name: "SkinnyGEMM", cSettings: [.unsafeFlags(["-O2"])]),
+        // Adam's update in 16 lanes (AVX-512F; the Swift loop elsewhere). No contraction into
+        // fused multiply-adds, so both give the same bits.
+        .target(name: "AdamKernel", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS", "SkinnyGEMM"], swiftSettings: release),
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
-        .target(name: "Optim", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),
+        .target(name: "Optim", dependencies: ["Autograd", "TensorCore", "AdamKernel"], swiftSettings: release),
         .target(name: "Comm", dependencies: ["Optim", "Autograd", "TensorCore", "CMPI", "SharedMemorySync"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "ImageCodecs"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Datasets", "Comm", "Optim", "NN", "Autograd", "TensorCore", "CZlib"],
@@ -60,7 +64,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "SkinnyGEMM", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "TestSupport"]),
-        .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd", "TensorCore", "TestSupport"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "AdamKernel", "NN", "Autograd", "TensorCore", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"]),
         .target(name: "Scenarios", dependencies: ["Training", "Comm", "Optim", "NN", "Autograd", "TensorCore"],
                 path: "Tests/Scenarios"),

@@ -1,3 +1,4 @@
+import AdamKernel
 import Autograd
 import TensorCore
 
@@ -36,7 +37,10 @@ public class Adam: Optimizer {
         let p = parameters.values.base, g = parameters.grads.base, pm = m.storage.base, pv = v.storage.base
         let alpha = Float(Double(lr) * (1 - Adam.power(Double(beta2), t)).squareRoot() / (1 - Adam.power(Double(beta1), t)))
         let c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, wd = weightDecay
-        // With wd = 0 the decay term is exactly zero, so one loop serves Adam and AdamW.
+        let o = range.lowerBound
+        if ddp_adam_update(p + o, g + o, pm + o, pv + o, range.count, alpha, c1, c2, eps, wd, lr) == 1 { return }
+        // The same update where AVX-512 is missing. With wd = 0 the decay term is exactly zero,
+        // so one loop serves Adam and AdamW.
         for i in range {
             let gi = g[i]
             let mi = pm[i] + (gi - pm[i]) * c1
