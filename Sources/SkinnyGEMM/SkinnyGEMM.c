@@ -166,6 +166,11 @@ __attribute__((target("avx512f"))) static void transpose(int m, int k, const flo
         for (int q = i < m8 ? k8 : 0; q < k; q++) t[(long)q * m + i] = a[i * lda + q];
 }
 
+/* Whether large weight gradients may be written with non-temporal stores (ddp_skinny_gemm_set_streaming). */
+static int streaming = 1;
+
+void ddp_skinny_gemm_set_streaming(int on) { __atomic_store_n(&streaming, on != 0, __ATOMIC_RELAXED); }
+
 /* -1 until the first call works it out; every thread works out the same value. */
 static int availability = -1;
 
@@ -203,10 +208,12 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
             ldb = n + 16;
         }
         /* A weight gradient of a megabyte or more (beyond L2) is written with non-temporal
-         * stores: no read of the old lines before writing them, and the caches keep the weights
-         * and activations the rest of backward reads (the GAN's generator backward 4.8 -> 4.4 ms;
-         * docs/performance.md). The fence orders them before anything read or averaged next. */
-        const int stream = transA && mode == WRITE && (long)m * n * 4 >= STREAM_BYTES_MIN;
+         * stores, unless switched off: no read of the old lines before writing them, and the
+         * caches keep the weights and activations the rest of backward reads (the GAN's
+         * generator backward 5.0 -> 4.5 ms; docs/performance.md). The fence orders them before
+         * anything read or averaged next. */
+        const int stream = transA && mode == WRITE && (long)m * n * 4 >= STREAM_BYTES_MIN &&
+                           __atomic_load_n(&streaming, __ATOMIC_RELAXED);
         tiles(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, c, ldc, 1, stream ? STREAM : mode, 0);
         if (stream) _mm_sfence();
         return 1;
@@ -230,6 +237,8 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
 #else
 
 int ddp_skinny_gemm_available(void) { return 0; }
+
+void ddp_skinny_gemm_set_streaming(int on) { (void)on; }
 
 int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc) {

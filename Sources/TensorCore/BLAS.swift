@@ -71,4 +71,9 @@ public enum BLAS {
     /// Whether small-batch products use the skinny kernel on this CPU (AVX-512F, and
     /// `SWIFTDDP_SKINNY_GEMM` not `0`).
     public static var skinnyKernel: Bool { ddp_skinny_gemm_available() != 0 }
+
+    /// Whether the skinny kernel may write weight gradients of 1 MiB or more past the caches
+    /// (non-temporal stores; the default). Off for callers that read them right after backward,
+    /// such as averaging in shared memory. Process-wide.
+    public static func streamLargeWeightGradients(_ on: Bool) { ddp_skinny_gemm_set_streaming(on ? 1 : 0) }
 }

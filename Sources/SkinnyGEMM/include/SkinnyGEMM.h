@@ -18,4 +18,9 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
 /* Whether this CPU runs the kernel (AVX-512F) and SWIFTDDP_SKINNY_GEMM is not "0". */
 int ddp_skinny_gemm_available(void);
 
+/* Weight gradients of 1 MiB or more go to memory through non-temporal stores (on = 1, the
+ * default), or through the caches like every other output (0), for a caller that reads them
+ * right away. Process-wide. */
+void ddp_skinny_gemm_set_streaming(int on);
+
 #endif
