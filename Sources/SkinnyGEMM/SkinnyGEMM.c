@@ -24,7 +24,7 @@ enum { WRITE, ACCUMULATE, STREAM };
 #define DEFINE_TILE(NAME, MR, NV)                                                                   \
     __attribute__((target("avx512f"))) static void NAME(int kc, const float *a, long ars, long aks,  \
         const float *restrict b, long ldb, float *c, long crs, long ccs, int mr, int w,             \
-        int mode) {                                                                                  \
+        int mode, const float *next, int nextRows, int every) {                                      \
         __mmask16 mask[NV];                                                                          \
         for (int v = 0; v < NV; v++) {                                                               \
             const int left = w - 16 * v;                                                             \
@@ -36,7 +36,14 @@ enum { WRITE, ACCUMULATE, STREAM };
         UNROLL for (int r = 0; r < MR; r++)                                                          \
             UNROLL for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();                     \
         long q = 0;                                                                                  \
+        int countdown = every;                                                                       \
         for (int p = 0; p < kc; p++, q += aks, b += ldb) {                                           \
+            if (nextRows > 0 && --countdown == 0) {                                                  \
+                countdown = every;                                                                   \
+                UNROLL for (int v = 0; v < NV; v++) _mm_prefetch((const char *)(next + 16 * v), _MM_HINT_T1); \
+                next += ldb;                                                                         \
+                nextRows--;                                                                          \
+            }                                                                                        \
             __m512 bv[NV];                                                                           \
             UNROLL for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + 16 * v);  \
             UNROLL for (int v = 0; v < NV; v++)                                                      \
@@ -87,7 +94,8 @@ enum { WRITE, ACCUMULATE, STREAM };
 DEFINE_TILE(tile8x48, 8, 3)
 DEFINE_TILE(tile6x64, 6, 4)
 
-typedef void (*tile_fn)(int, const float *, long, long, const float *, long, float *, long, long, int, int, int);
+typedef void (*tile_fn)(int, const float *, long, long, const float *, long, float *, long, long, int, int, int,
+                        const float *, int, int);
 
 static long padded(long count, long block) { return (count + block - 1) / block * block; }
 
@@ -104,13 +112,21 @@ static void tiles(int m, int n, int k, const float *a, long ars, long aks, const
         for (int i = 0; i < m; i += mrMax)
             for (int j = 0; j < n; j += nr)
                 tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
-                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode);
-    } else {
-        for (int j = 0; j < n; j += nr)
-            for (int i = 0; i < m; i += mrMax)
-                tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
-                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode);
+                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode, NULL, 0, 1);
+        return;
     }
+    /* The first row block of a strip streams it from memory, the others find it in L2; they
+     * also fetch the next strip into L2, a share of its rows each, spread over their k steps,
+     * so that no row block waits on memory. */
+    const int blocks = (m + mrMax - 1) / mrMax, share = blocks > 1 ? (k + blocks - 2) / (blocks - 1) : 0;
+    for (int j = 0; j < n; j += nr)
+        for (int i = 0, block = 0; i < m; i += mrMax, block++) {
+            const int first = (block - 1) * share;
+            const int rows = j + nr < n && block > 0 && first < k ? (k - first < share ? k - first : share) : 0;
+            tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
+                 m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode,
+                 rows ? b + j + nr + (long)first * ldb : NULL, rows, rows ? k / rows : 1);
+        }
 }
 
 /* A per-thread buffer for the transposed batch operand of op(A) B^T, freed when the thread ends. */
