@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg;
-/// SharedMemorySync, C atomics and futexes; SkinnyGEMM, small-batch products in C; AdamKernel,
+/// SharedMemorySync, C atomics, futexes and the two-rank average; SkinnyGEMM, small-batch products in C; AdamKernel,
 /// Adam's update in AVX-512 C)
 /// → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
@@ -70,6 +70,6 @@ let package = Package(
                 path: "Tests/Scenarios"),
         .executableTarget(name: "MPIWorker", dependencies: ["Scenarios", "Comm", "Autograd", "TensorCore"], path: "Tests/MPIWorker"),
         .testTarget(name: "TrainingTests", dependencies: ["Scenarios", "Training", "Comm", "TestSupport"]),
-        .testTarget(name: "CommTests", dependencies: ["Comm", "NN", "Optim", "Autograd", "TensorCore", "TestSupport"]),
+        .testTarget(name: "CommTests", dependencies: ["Comm", "SharedMemorySync", "NN", "Optim", "Autograd", "TensorCore", "TestSupport"]),
     ]
 )

@@ -131,15 +131,7 @@ final class SharedGradients: @unchecked Sendable {
     /// blocks small enough to stay in L1 between the passes; one pass for two ranks.
     private func sumInRankOrder(from start: Int, count: Int) {
         let inverse = 1 / Float(size), block = 4096
-        if size == 2 {
-            let a = arenas[0] + start, b = arenas[1] + start
-            for i in 0..<count {
-                let average = (a[i] + b[i]) * inverse
-                a[i] = average
-                b[i] = average
-            }
-            return
-        }
+        if size == 2 { return ddp_average_pair(arenas[0] + start, arenas[1] + start, count, inverse) }
         var offset = start
         while offset < start + count {
             let n = min(block, start + count - offset)

@@ -40,3 +40,36 @@ int ddp_flag_wait(const uint32_t *flag, uint32_t target, int timeout_ms) {
         syscall(SYS_futex, flag, FUTEX_WAIT, seen, &wait, NULL, 0);
     }
 }
+
+static void average_pair_scalar(float *a, float *b, long from, long to, float inverse) {
+    for (long i = from; i < to; i++) {
+        const float average = (a[i] + b[i]) * inverse;
+        a[i] = average;
+        b[i] = average;
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static void average_pair16(float *a, float *b, long n, float inverse) {
+    const __m512 scale = _mm512_set1_ps(inverse);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 average = _mm512_mul_ps(_mm512_add_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)), scale);
+        _mm512_storeu_ps(a + i, average);
+        _mm512_storeu_ps(b + i, average);
+    }
+    average_pair_scalar(a, b, i, n, inverse);
+}
+#endif
+
+void ddp_average_pair(float *a, float *b, long n, float inverse) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        average_pair16(a, b, n, inverse);
+        return;
+    }
+#endif
+    average_pair_scalar(a, b, 0, n, inverse);
+}

@@ -1,6 +1,7 @@
 import Autograd
 import Comm
 import Optim
+import SharedMemorySync
 import TensorCore
 import XCTest
 
@@ -56,5 +57,18 @@ final class ShardedUpdateTests: XCTestCase {
         XCTAssertEqual(sharded.m, replicated.m)
         XCTAssertEqual(sharded.v, replicated.v)
         XCTAssertEqual(Array(sharded.values[0][6..<9]), [1, 2, 3], "frozen parameters stay untouched")
+    }
+}
+
+/// The two-rank average of shared-memory averaging (C, AVX-512 where present) against its formula
+/// in Swift, bit for bit: both ranks' arenas must hold the same bits as MPI's average would give.
+final class PairAverageTests: XCTestCase {
+    func testSameBitsAsTheFormula() {
+        let n = 16 * 9 + 5
+        var a = (0..<n).map { Float(sin(Double($0) * 0.7)) * 3 }, b = (0..<n).map { Float(cos(Double($0) * 1.3)) * 1e-3 }
+        let expected = zip(a, b).map { ($0 + $1) * 0.5 }
+        ddp_average_pair(&a, &b, n, 0.5)
+        XCTAssertEqual(a.map(\.bitPattern), expected.map(\.bitPattern))
+        XCTAssertEqual(b.map(\.bitPattern), expected.map(\.bitPattern))
     }
 }
