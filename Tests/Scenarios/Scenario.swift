@@ -19,16 +19,19 @@ public enum Scenario: String, CaseIterable, Sendable {
     /// generator then discriminator) as flat arrays. With `perRankSeeds` every rank initialises
     /// its model from a different seed; the initial broadcast must make that irrelevant. With a
     /// `timeline`, the trainer records its steps there. `sharedMemory: false` averages gradients
-    /// through the communicator's allreduce instead of the node's shared memory.
+    /// through the communicator's allreduce instead of the node's shared memory; with shared
+    /// memory, `shardedUpdate` has each rank update only its share of the parameters.
     public func run(comm: Communicator, perRankBatch b: Int, steps: Int, seed: UInt64 = 42,
                     perRankSeeds: Bool = false, gradientAccumulation: Int = 1, overlap: Bool = true,
-                    syncBatchNorm: Bool = true, sharedMemory: Bool = true, timeline: Timeline? = nil) throws -> [Float] {
+                    syncBatchNorm: Bool = true, sharedMemory: Bool = true, shardedUpdate: Bool = true,
+                    timeline: Timeline? = nil) throws -> [Float] {
         let modelSeed = perRankSeeds ? seed + UInt64(comm.rank) * 1000 : seed
         var options = ParallelOptions()
         options.overlap = overlap
         options.gradientAccumulation = gradientAccumulation
         options.syncBatchNorm = syncBatchNorm
         options.sharedMemory = sharedMemory
+        options.shardedUpdate = shardedUpdate
         // Tiny buckets so even these small models use several, exercising the bucket order.
         options.firstBucketBytes = 2048
         options.bucketBytes = 8192

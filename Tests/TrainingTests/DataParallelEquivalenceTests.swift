@@ -10,13 +10,14 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// Runs `scenario` on `ranks` in-process ranks and returns each rank's final parameters.
     static func runInProcess(_ scenario: Scenario, ranks: Int, perRankBatch: Int, steps: Int,
                              perRankSeeds: Bool = false, accumulation: Int = 1, overlap: Bool = true,
-                             syncBatchNorm: Bool = true, sharedMemory: Bool = true) throws -> [[Float]] {
+                             syncBatchNorm: Bool = true, sharedMemory: Bool = true,
+                             shardedUpdate: Bool = true) throws -> [[Float]] {
         let group = InProcessGroup(size: ranks)
         let results = Collected<[Float]>(count: ranks)
         try group.run { rank, comm in
             results.set(rank, try scenario.run(comm: comm, perRankBatch: perRankBatch, steps: steps, perRankSeeds: perRankSeeds,
                                                gradientAccumulation: accumulation, overlap: overlap, syncBatchNorm: syncBatchNorm,
-                                               sharedMemory: sharedMemory))
+                                               sharedMemory: sharedMemory, shardedUpdate: shardedUpdate))
         }
         return (0..<ranks).map { results.get($0) }
     }
@@ -52,6 +53,12 @@ final class DataParallelEquivalenceTests: XCTestCase {
                 let collective = try Self.runInProcess(scenario, ranks: 3, perRankBatch: 2, steps: 3, overlap: overlap, sharedMemory: false)
                 XCTAssertEqual(shared[0], collective[0], "\(scenario), overlap \(overlap): shared memory and allreduce differ")
                 XCTAssertEqual(shared[2], shared[0], "\(scenario): rank 2 differs from rank 0")
+                if overlap {
+                    // Shared-memory averaging with every rank running the whole update (the default).
+                    let whole = try Self.runInProcess(scenario, ranks: 3, perRankBatch: 2, steps: 3, shardedUpdate: false)
+                    XCTAssertEqual(whole[0], collective[0], "\(scenario): shared memory without sharding and allreduce differ")
+                    XCTAssertEqual(whole[2], whole[0], "\(scenario): unsharded rank 2 differs from rank 0")
+                }
             }
         }
         // Batch norm without sync: each rank's moving statistics stay its own until rank 0's are

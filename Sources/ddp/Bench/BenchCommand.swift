@@ -43,7 +43,7 @@ struct Bench {
     static let usage = """
     usage: ddp bench [--model cnn|transformer|transformer-k64|gan|all] [--threads N] [--batch B] [--steps S]
                      [--warmup W] [--ranks N] [--timeline FILE] [--bucket-mb X] [--no-shared-memory]
-                     [--no-sharded-update] [--breakdown]
+                     [--sharded-update] [--breakdown]
 
     Times full training steps (forward, loss, backward with the gradient allreduce across ranks,
     Adam update) of the job models at the peer-benchmark shapes of bench/peers/models.md, on a
@@ -58,8 +58,9 @@ struct Bench {
       --timeline FILE  Chrome trace (Perfetto) of every step's phases on every rank
       --bucket-mb X    gradient bucket size in MiB, first bucket included (default 1, then 25)
       --no-shared-memory  average gradients with MPI's allreduce even when the ranks share a node
-      --no-sharded-update every rank runs the whole optimizer update (default with shared memory:
-                       each updates its share in one node-wide copy of the optimizer state)
+      --sharded-update with shared memory, each rank updates only its share of the parameters, in
+                       one node-wide copy of the optimizer state (default: every rank runs the
+                       whole update; --no-sharded-update, the earlier switch, is still accepted)
       --breakdown      with the CNN: also time each layer's forward and backward alone (rank 0)
     """
 
@@ -72,7 +73,7 @@ struct Bench {
 
     init(arguments: [String]) throws {
         let o = try Options(arguments, known: ["model", "threads", "batch", "steps", "warmup", "ranks", "timeline", "bucket-mb"],
-                            flags: ["breakdown", "no-shared-memory", "no-sharded-update"])
+                            flags: ["breakdown", "no-shared-memory", "sharded-update", "no-sharded-update"])
         _ = try o.positionals([])
         switch o.value("model") ?? "all" {
         case "all": models = BenchModel.allCases
@@ -95,7 +96,7 @@ struct Bench {
             parallel.firstBucketBytes = parallel.bucketBytes
         }
         parallel.sharedMemory = !o.flag("no-shared-memory")
-        parallel.shardedUpdate = !o.flag("no-sharded-update")
+        parallel.shardedUpdate = o.flag("sharded-update") && !o.flag("no-sharded-update")
         self.parallel = parallel
     }
 
