@@ -4,7 +4,7 @@ import PackageDescription
 /// Layers of SwiftDDP, each depending only on the ones listed before it:
 /// CBLAS/CMPI/CZlib/CPNG/CJPEG (system C libraries; ImageCodecs, C over libpng and libjpeg;
 /// SharedMemorySync, C atomics, futexes and the two-rank average; SkinnyGEMM, small-batch products in C; AdamKernel,
-/// Adam's update in AVX-512 C)
+/// Adam's update in C)
 /// → TensorCore (tensors, BLAS kernels, RNG)
 /// → Autograd (variables, tape, differentiable ops) → NN (layers, losses, metrics)
 /// → Optim (optimizers, schedules) → Comm (communicators, data-parallel gradient averaging) → Datasets (readers, sampler)
@@ -47,9 +47,9 @@ let package = Package(
         // Small-batch matrix products that read the weights in place (AVX-512F; OpenBLAS elsewhere).
         // Optimised in debug builds too: the tests run it on every dense layer.
         .target(name: "SkinnyGEMM", cSettings: [.unsafeFlags(["-O2"])]),
-        // Adam's update in 16 lanes (AVX-512F; the Swift loop elsewhere). No contraction into
-        // fused multiply-adds, so both give the same bits.
-        .target(name: "AdamKernel", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        // Adam's update: 16 AVX-512 lanes, or a scalar loop where AVX-512F is missing. No
+        // contraction into fused multiply-adds, so both give the same bits.
+        .target(name: "AdamKernel", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off", "-fno-math-errno"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS", "SkinnyGEMM"], swiftSettings: release),
         .target(name: "Autograd", dependencies: ["TensorCore"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore"], swiftSettings: release),

@@ -38,20 +38,15 @@ __attribute__((target("avx512f"))) static void vector16(float *p, const float *g
     scalar(p, g, m, v, i, n, alpha, c1, c2, eps, wd, lr);
 }
 
-int ddp_adam_update(float *p, const float *g, float *m, float *v, long n, float alpha, float c1, float c2,
-                    float eps, float wd, float lr) {
-    if (!__builtin_cpu_supports("avx512f")) return 0;
-    vector16(p, g, m, v, n, alpha, c1, c2, eps, wd, lr);
-    return 1;
-}
-
-#else
-
-int ddp_adam_update(float *p, const float *g, float *m, float *v, long n, float alpha, float c1, float c2,
-                    float eps, float wd, float lr) {
-    (void)scalar; (void)p; (void)g; (void)m; (void)v; (void)n; (void)alpha; (void)c1; (void)c2; (void)eps;
-    (void)wd; (void)lr;
-    return 0;
-}
-
 #endif
+
+void ddp_adam_update(float *p, const float *g, float *m, float *v, long n, float alpha, float c1, float c2,
+                     float eps, float wd, float lr) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        vector16(p, g, m, v, n, alpha, c1, c2, eps, wd, lr);
+        return;
+    }
+#endif
+    scalar(p, g, m, v, 0, n, alpha, c1, c2, eps, wd, lr);
+}

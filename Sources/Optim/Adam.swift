@@ -38,18 +38,7 @@ public class Adam: Optimizer {
         let alpha = Float(Double(lr) * (1 - Adam.power(Double(beta2), t)).squareRoot() / (1 - Adam.power(Double(beta1), t)))
         let c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, wd = weightDecay
         let o = range.lowerBound
-        if ddp_adam_update(p + o, g + o, pm + o, pv + o, range.count, alpha, c1, c2, eps, wd, lr) == 1 { return }
-        // The same update where AVX-512 is missing. With wd = 0 the decay term is exactly zero,
-        // so one loop serves Adam and AdamW.
-        for i in range {
-            let gi = g[i]
-            let mi = pm[i] + (gi - pm[i]) * c1
-            let vi = pv[i] + (gi * gi - pv[i]) * c2
-            pm[i] = mi
-            pv[i] = vi
-            let w = p[i] - p[i] * wd * lr
-            p[i] = w - (mi * alpha) / (vi.squareRoot() + eps)
-        }
+        ddp_adam_update(p + o, g + o, pm + o, pv + o, range.count, alpha, c1, c2, eps, wd, lr)
     }
 
     /// bᵗ by repeated squaring (exact for the small integer powers of early steps).

@@ -15,7 +15,8 @@ enum { WRITE, ACCUMULATE, STREAM };
  * sum over q < kc of A(r, q) B[q * ldb + j], with A(r, q) = a[r * ars + q * aks] broadcast
  * and B's row q loaded as vectors. Rows past `mr` repeat the last real row (computed, not
  * stored), so the loop has no row tests. C(r, j) is stored at c[r * crs + j * ccs] as `mode`
- * says. */
+ * says. Every `every` k steps it also fetches the NV lines of one row of `next` into L2, for
+ * `nextRows` rows a row apart (the next column strip; `tiles` divides it among row blocks). */
 /* B's rows are strided (one weight row apart), which the hardware prefetcher follows poorly:
  * fetching 8 rows ahead took the GAN's products with cold weights from 13.6 to 12.3 ms. */
 #define PREFETCH_ROWS 8
