@@ -11,6 +11,9 @@ public final class FlatParameters {
     public let count: Int
     public private(set) var values: Storage
     public private(set) var grads: Storage
+    /// Whether `values` is one copy every rank of the node uses (`moveValues(to:shared:)`):
+    /// nothing needs to be sent to other ranks for them to see these values.
+    public private(set) var valuesSharedAcrossRanks = false
 
     /// Moves `parameters` (in this order) into fresh arenas, keeping their current values.
     /// Order matters for data parallelism: listing the parameters that backward finishes first
@@ -44,12 +47,15 @@ public final class FlatParameters {
         for (p, o) in zip(parameters, offsets) { p.bindGrad(Tensor(view: storage, offset: o, shape: p.shape)) }
     }
 
-    /// Moves the value arena to `storage` (of `count` floats), keeping the values: the
-    /// data-parallel layer puts it where other ranks of the node can write their updates.
-    public func moveValues(to storage: Storage) {
+    /// Moves the value arena to `storage` (of `count` floats), keeping the values unless
+    /// `keep` is false (another rank puts them there): the data-parallel layer puts it where
+    /// other ranks of the node can write their updates, or with `shared` makes it the single
+    /// copy all of them use.
+    public func moveValues(to storage: Storage, shared: Bool = false, keep: Bool = true) {
         precondition(storage.count >= count, "value arena of \(storage.count) floats for \(count) parameters")
         values = storage
-        for (p, o) in zip(parameters, offsets) { p.rebind(value: Tensor(view: storage, offset: o, shape: p.shape)) }
+        valuesSharedAcrossRanks = shared
+        for (p, o) in zip(parameters, offsets) { p.rebind(value: Tensor(view: storage, offset: o, shape: p.shape), keepingValue: keep) }
     }
 
     public var valueBuffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: values.base, count: count) }

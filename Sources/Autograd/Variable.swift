@@ -95,10 +95,10 @@ public final class Variable {
 
     /// Points this variable's value at new storage with the same shape (used to move
     /// parameters into the flat arena) after copying the current values there.
-    public func rebind(value newValue: Tensor) {
+    public func rebind(value newValue: Tensor, keepingValue: Bool = true) {
         precondition(newValue.shape == value.shape,
                      "rebind \(name): \(shapeString(newValue.shape)) vs \(shapeString(value.shape))")
-        newValue.copy(from: value)
+        if keepingValue { newValue.copy(from: value) }
         value = newValue
     }
 

@@ -20,9 +20,11 @@ import TensorCore
 /// are averaged there, on the training thread between steps of backward (`SharedGradients`,
 /// `InlineSharedAveraging`); otherwise, or with `sharedMemory: false`, by the communicator's
 /// allreduce on a background thread (`BucketReducer`). Both give the same bits. Given the
-/// optimizer, ranks sharing memory also shard its update: each updates the parameters it
-/// averaged, in a single node-wide copy of the optimizer state, and hands the new values to the
-/// others (`update`); same bits again.
+/// optimizer, ranks sharing memory also shard its update: each averages and updates only its
+/// share of the parameters, in a single node-wide copy of the optimizer state, and takes the
+/// others' new values (`update`); same bits again. The values themselves are then one copy
+/// for the node when every parameter is trainable: non-trainable ones (batch-norm moving
+/// statistics) are written by each rank's forward, and need each rank's own copy.
 public final class DataParallel {
     public let parameters: FlatParameters
     public let comm: Communicator
@@ -41,15 +43,18 @@ public final class DataParallel {
     private let shared: SharedGradients?
     /// The optimizer whose update is sharded across the node's ranks (nil: every rank updates everything).
     private let shardedOptimizer: Optimizer?
-    /// This rank's share of a sharded update, rebuilt each step (trainability can change) in
-    /// storage kept from step to step.
-    private var updateRanges: [Range<Int>] = []
+    /// Every rank's share of a sharded update, indexed by rank, rebuilt each step
+    /// (trainability can change) in storage kept from step to step.
+    private var updateRanges: [[Range<Int>]]
     /// Averages one bucket (index, range) across ranks.
     private let averageBucket: (Int, Range<Int>) -> Void
     /// Synchronised backward passes so far (the step numbers of `TestHooks`).
     private var synchronisedSteps = 0
     /// Start time of a backward whose buckets are still being reduced.
     private var pending: Double?
+    /// Whether the gradients are the shared-memory average of the last synchronised backward,
+    /// with its finiteness flags.
+    private var averagedInSharedMemory = false
 
     /// Statistics of the last synchronised step.
     public private(set) var lastStats = Stats()
@@ -60,9 +65,11 @@ public final class DataParallel {
     private var reducerLane = 0
 
     public struct Stats: Sendable {
-        /// Sum of the buckets' allreduce durations.
+        /// Sum of the buckets' allreduce durations, and with a sharded update the exchange of
+        /// updated parameters.
         public var allreduceSeconds = 0.0
-        /// Time the step waited for communication after its own backward had finished.
+        /// Time the step waited for communication after its own backward had finished, and
+        /// the exchange of updated parameters.
         public var exposedSeconds = 0.0
         /// Each bucket's reduction interval in seconds, relative to the start of backward.
         public var bucketIntervals: [BucketInterval] = []
@@ -110,22 +117,27 @@ public final class DataParallel {
         missing = sizes
         shared = sharedMemory && comm.size > 1
             ? SharedGradients(comm: comm, floats: parameters.count, buckets: buckets, label: label,
-                              stateBuffers: optimizer?.stateBuffers.count) : nil
+                              stateBuffers: optimizer?.stateBuffers.count,
+                              sharedValues: parameters.parameters.allSatisfy(\.requiresGrad)) : nil
         shardedOptimizer = shared == nil ? nil : optimizer
+        updateRanges = Array(repeating: [], count: comm.size)
         if let shared {
             let arena = { (base: UnsafeMutablePointer<Float>) in Storage(external: base, count: parameters.count, owner: shared.owner) }
             parameters.moveGradients(to: arena(shared.arenas[comm.rank]))
             if let optimizer {
-                parameters.moveValues(to: arena(shared.values[comm.rank]))
+                parameters.moveValues(to: arena(shared.values[comm.rank]), shared: shared.sharedValues,
+                                      keep: !shared.sharedValues || comm.rank == 0)
                 for (b, base) in zip(optimizer.stateBuffers, shared.states) {
                     b.move(to: arena(base), sharedAcrossRanks: true, copy: comm.rank == 0)
                 }
                 comm.barrier()
             }
             averageBucket = { b, _ in shared.average(bucket: b) }
-            // Averaging reads each gradient as soon as backward has written it: sent past the
-            // caches, it would come back from memory (GAN 2x1: averaging 0.26 -> 0.30 ms a step).
-            BLAS.streamLargeWeightGradients(false)
+            // A full average reads each gradient as soon as backward has written it and writes
+            // it back to every arena: sent past the caches, it would come back from memory
+            // (GAN 2x1: averaging 0.26 -> 0.30 ms a step). The reduce-scatter of a sharded
+            // update writes half as much, and the step is faster streamed (GAN 2x1: +3%).
+            BLAS.streamLargeWeightGradients(shared.scatterOnly)
         } else {
             let base = parameters.grads.base, label = label, count = buckets.count
             averageBucket = { b, r in DataParallel.averageRange(comm, base, r, label: label, bucket: b, of: count) }
@@ -162,17 +174,47 @@ public final class DataParallel {
         }
         // Only trainable elements travel: non-trainable ones (batch-norm moving statistics)
         // stay each rank's own, as without sharding.
-        updateRanges.removeAll(keepingCapacity: true)
+        for q in updateRanges.indices { updateRanges[q].removeAll(keepingCapacity: true) }
         parameters.forEachTrainableRange { run in
-            for part in shared.shard where run.overlaps(part) { updateRanges.append(run.clamped(to: part)) }
+            for (q, shard) in shared.shards.enumerated() {
+                for part in shard where run.overlaps(part) { updateRanges[q].append(run.clamped(to: part)) }
+            }
         }
-        optimizer.step(learningRate: learningRate, ranges: updateRanges)
-        shared.shareUpdate(updateRanges)
+        // The global norm is over every gradient, not only this rank's averages.
+        if optimizer.globalClipNorm != nil { communicate { shared.gatherAverages() } }
+        optimizer.step(learningRate: learningRate, ranges: updateRanges[comm.rank])
+        communicate { shared.shareUpdate(updateRanges) }
     }
 
-    /// Makes every replica start from rank 0's parameters.
+    /// Runs an exchange outside backward (nothing hides it): its time counts in the step's
+    /// communication and exposed communication, and shows in the timeline.
+    private func communicate(_ body: () -> Void) {
+        let start = monotonicSeconds()
+        timeline?.begin(.allgather, network: timelineNetwork)
+        body()
+        timeline?.end()
+        let seconds = monotonicSeconds() - start
+        lastStats.allreduceSeconds += seconds
+        lastStats.exposedSeconds += seconds
+    }
+
+    /// The first parameter whose averaged gradient is not finite, as
+    /// `FlatParameters.nonFiniteGradient` finds it, or nil. After a shared-memory average this
+    /// reads the flags the averaging set instead of the arena; only when one is raised does it
+    /// gather the averages and search them. Every rank must call it at the same point (it
+    /// synchronises then).
+    public func nonFiniteGradient(prefix: String = "") -> NonFiniteGradient? {
+        if let shared, averagedInSharedMemory {
+            if shared.averagesFinite() { return nil }
+            communicate { shared.gatherAverages() }
+        }
+        return parameters.nonFiniteGradient(prefix: prefix)
+    }
+
+    /// Makes every replica start from rank 0's parameters (with one shared copy, they already do).
     public func broadcastParameters(root: Int = 0) {
         comm.monitor.setPhase("initial parameter broadcast")
+        if parameters.valuesSharedAcrossRanks { return comm.barrier() }
         comm.broadcast(parameters.valueBuffer, root: root)
     }
 
@@ -188,6 +230,7 @@ public final class DataParallel {
     /// parameters (the GAN's next generator forward) before `finishGradients()`.
     public func startBackward(_ loss: Variable, seed: Tensor? = nil, synchronize: Bool = true) {
         pending = nil
+        averagedInSharedMemory = synchronize && shared != nil
         let fault = synchronize ? injectTestFaults() : nil
         guard synchronize && comm.size > 1 else {
             timeline?.begin(.backward, network: timelineNetwork)

@@ -1,4 +1,5 @@
 import SharedMemorySync
+import TensorCore
 
 /// Gradient averaging for ranks that share a node, without MPI: every rank's gradient arena
 /// lives in one shared segment, so backward writes straight into memory the other ranks read.
@@ -9,33 +10,48 @@ import SharedMemorySync
 /// Open MPI's allreduce copies each bucket through its own buffers (8 MB: 3–5 ms here against
 /// well under 1 ms this way, docs/performance.md). Sums are in rank order, scaled as
 /// `allreduceAverage` scales, so results equal the MPI and in-process collectives bit for bit.
+/// Whether each average is finite is checked in the same pass and published with the chunk, so
+/// the step's finiteness check reads flags instead of the whole arena again.
 ///
-/// With a sharded update (`stateBuffers` > 0), the parameter value arenas are shared too, and
-/// the optimizer state is one copy for the node: rank r updates only its chunks (those it
-/// averaged), writes the new values into every rank's value arena and publishes `updated` —
-/// ZeRO stage 1 inside a node. Each rank then reads and writes 1/N of the optimizer state per
-/// step instead of all of it (Adam: 7 floats of traffic per parameter), and the node holds one
-/// copy of that state instead of N.
+/// With a sharded update (`stateBuffers` > 0) the averaging is a reduce-scatter only: rank r
+/// writes its chunks' averages into its own arena, the only one its update reads (a gradient
+/// arena then holds the average in its rank's shard and that rank's own gradients elsewhere;
+/// `gatherAverages` completes it when every average is needed: clipping by global norm, or
+/// naming a non-finite gradient). The optimizer state is one copy for the node, and so, when
+/// nothing but the optimizer writes them (`sharedValues`), are the parameter values: rank r
+/// updates only its chunks in place and publishes `updated`, and the others read the new values
+/// where they are. Otherwise each rank keeps its own value arena in the segment, and copies the
+/// others' new values into it. ZeRO stage 1 inside a node: each rank reads and writes 1/N of
+/// the optimizer state per step instead of all of it (Adam: 7 floats of traffic per
+/// parameter), and the node holds one copy of that state (and of the values) instead of N.
 ///
-/// Layout: one flag block per rank — `ready[bucket]`, `done[bucket]`, `updated` — padded to 64
-/// bytes so that a rank writes only its own cache lines; then the N gradient arenas, the N value
-/// arenas and the state buffers, each 64-byte aligned. A flag holds the number of the last
-/// synchronised step that reached it.
+/// Layout: one flag block per rank — `ready[bucket]`, `done[bucket]`, `updated`, `nonFinite`,
+/// `gathered` — padded to 64 bytes so that a rank writes only its own cache lines; then the N
+/// gradient arenas, the N value arenas (one when shared) and the state buffers, each 64-byte
+/// aligned. A flag
+/// holds the number of the last synchronised step that reached it.
 final class SharedGradients: @unchecked Sendable {
     let rank: Int
     let size: Int
     /// Every rank's gradient arena, indexed by rank.
     let arenas: [UnsafeMutablePointer<Float>]
     private let segment: SharedSegment
-    /// Every rank's parameter value arena (sharded update only).
+    /// Every rank's parameter value arena (sharded update only), all the same one with `sharedValues`.
     let values: [UnsafeMutablePointer<Float>]
+    /// Whether the ranks use one copy of the parameter values.
+    let sharedValues: Bool
     /// The node's single copy of each optimizer state buffer (sharded update only).
     let states: [UnsafeMutablePointer<Float>]
-    /// This rank's chunk of every bucket: the elements it averages and, sharded, updates.
-    let shard: [Range<Int>]
+    /// Every rank's chunk of every bucket, indexed by rank: the elements it averages and,
+    /// sharded, updates.
+    let shards: [[Range<Int>]]
+    /// Whether a rank writes its chunks' averages into its own arena only (sharded update).
+    let scatterOnly: Bool
     private let ready: [UnsafeMutablePointer<UInt32>]
     private let done: [UnsafeMutablePointer<UInt32>]
     private let updated: [UnsafeMutablePointer<UInt32>]
+    private let nonFinite: [UnsafeMutablePointer<UInt32>]
+    private let gathered: [UnsafeMutablePointer<UInt32>]
     private let buckets: [Range<Int>]
     private let monitor: CollectiveMonitor
     private let label: String
@@ -43,11 +59,13 @@ final class SharedGradients: @unchecked Sendable {
     private(set) var step: UInt32 = 0
 
     /// Maps the segment for `floats` gradients per rank, and for a sharded update the value
-    /// arenas and `stateBuffers` state buffers (collective); nil when the ranks cannot share memory.
-    init?(comm: Communicator, floats: Int, buckets: [Range<Int>], label: String, stateBuffers: Int? = nil) {
-        let flagBytes = ((2 * buckets.count + 1) * 4 + 63) / 64 * 64
+    /// arenas (one with `sharedValues`) and `stateBuffers` state buffers (collective); nil when
+    /// the ranks cannot share memory.
+    init?(comm: Communicator, floats: Int, buckets: [Range<Int>], label: String, stateBuffers: Int? = nil,
+          sharedValues: Bool = false) {
+        let flagBytes = ((2 * buckets.count + 3) * 4 + 63) / 64 * 64
         let arenaBytes = (floats * 4 + 63) / 64 * 64
-        let valueArenas = stateBuffers == nil ? 0 : comm.size, stateCount = stateBuffers ?? 0
+        let valueArenas = stateBuffers == nil ? 0 : sharedValues ? 1 : comm.size, stateCount = stateBuffers ?? 0
         let bytes = comm.size * (flagBytes + arenaBytes) + (valueArenas + stateCount) * arenaBytes
         guard let segment = comm.mapSharedMemory(bytes: bytes) else { return nil }
         self.segment = segment
@@ -60,17 +78,26 @@ final class SharedGradients: @unchecked Sendable {
         ready = flags
         done = flags.map { $0 + buckets.count }
         updated = flags.map { $0 + 2 * buckets.count }
+        nonFinite = flags.map { $0 + 2 * buckets.count + 1 }
+        gathered = flags.map { $0 + 2 * buckets.count + 2 }
+        scatterOnly = stateBuffers != nil
         let arena = { (i: Int) in (segment.base + comm.size * flagBytes + i * arenaBytes).assumingMemoryBound(to: Float.self) }
         let n = comm.size
         arenas = (0..<n).map(arena)
-        values = (0..<valueArenas).map { arena(n + $0) }
+        let oneCopy = stateBuffers != nil && sharedValues
+        self.sharedValues = oneCopy
+        values = (0..<(stateBuffers == nil ? 0 : n)).map { arena(n + (oneCopy ? 0 : $0)) }
         states = (0..<stateCount).map { arena(n + valueArenas + $0) }
-        let r = comm.rank
-        shard = buckets.map { b in
-            let c = chunkRange(b.count, rank: r, of: n)
-            return (b.lowerBound + c.lowerBound)..<(b.lowerBound + c.upperBound)
-        }.filter { !$0.isEmpty }
+        shards = (0..<n).map { r in
+            buckets.map { b in
+                let c = chunkRange(b.count, rank: r, of: n)
+                return (b.lowerBound + c.lowerBound)..<(b.lowerBound + c.upperBound)
+            }.filter { !$0.isEmpty }
+        }
     }
+
+    /// This rank's chunk of every bucket.
+    var shard: [Range<Int>] { shards[rank] }
 
     /// Keeps the segment mapped as long as a storage uses this rank's arena.
     var owner: AnyObject { segment }
@@ -94,13 +121,16 @@ final class SharedGradients: @unchecked Sendable {
         monitor.track(.allreduce, bytes: range.count * 4) {
             for q in 0..<size where q != rank { wait(ready[q] + b, s) }
             let mine = chunkRange(range.count, rank: rank, of: size)
-            sumInRankOrder(from: range.lowerBound + mine.lowerBound, count: mine.count)
+            if !sumInRankOrder(from: range.lowerBound + mine.lowerBound, count: mine.count) {
+                ddp_flag_publish(nonFinite[rank], s)
+            }
             ddp_flag_publish(done[rank] + b, s)
         }
     }
 
     /// Returns when every rank has averaged its chunk of every bucket: this rank's arena holds
-    /// the average, and no rank touches it again before this rank's next `publishReady`.
+    /// the average (with `scatterOnly`, in its shard), and no rank touches it again before this
+    /// rank's next `publishReady`.
     func waitAveraged() {
         let s = step
         monitor.setPhase(label)
@@ -111,28 +141,61 @@ final class SharedGradients: @unchecked Sendable {
         }
     }
 
-    /// After this rank updated `ranges` (within its shard) in its own value arena: copies the
-    /// new values into every other rank's arena, publishes that, and waits until every rank has
-    /// done the same, so every arena holds the whole update. No rank reads parameters between
-    /// its gradients being averaged and this point, which is what lets the others write them.
-    func shareUpdate(_ ranges: [Range<Int>]) {
+    /// Whether every average of the current step is finite (after `waitAveraged`: the flags
+    /// were published before the chunks' `done`).
+    func averagesFinite() -> Bool {
+        !(0..<size).contains { ddp_flag_load(nonFinite[$0]) == step }
+    }
+
+    /// With `scatterOnly`, copies the other ranks' averaged chunks into this rank's arena, so
+    /// that it holds every average, and waits until every rank has done so (no rank writes its
+    /// arena before the others have read it). Every rank calls it at the same point of a step.
+    func gatherAverages() {
+        guard scatterOnly else { return }
         let s = step
         for q in 0..<size where q != rank {
-            for r in ranges { (values[q] + r.lowerBound).update(from: values[rank] + r.lowerBound, count: r.count) }
+            for r in shards[q] { (arenas[rank] + r.lowerBound).update(from: arenas[q] + r.lowerBound, count: r.count) }
         }
-        monitor.setPhase("\(label): updated parameters")
-        monitor.track(.allgather, bytes: ranges.reduce(0) { $0 + $1.count } * 4) {
-            ddp_flag_publish(updated[rank], s)
-            for q in 0..<size where q != rank { wait(updated[q], s) }
+        monitor.setPhase("\(label): gathered averages")
+        monitor.track(.allgather, bytes: 0) {
+            ddp_flag_publish(gathered[rank], s)
+            for q in 0..<size where q != rank { wait(gathered[q], s) }
         }
     }
 
-    /// arena[0] += arena[1] + … in rank order, then × 1/N, then copied to the other arenas, over
-    /// blocks small enough to stay in L1 between the passes; one pass for two ranks.
-    private func sumInRankOrder(from start: Int, count: Int) {
+    /// After every rank updated `ranges[rank]` (within its shard) in its value arena: publishes
+    /// that, waits for the others, and unless the values are shared copies their new values
+    /// into this rank's arena, so every arena holds the whole update. Reading the others'
+    /// values rather than writing into their arenas moves each line once, from the core that
+    /// wrote it. No rank writes its trainable values again before every rank's next gradients
+    /// are averaged.
+    func shareUpdate(_ ranges: [[Range<Int>]]) {
+        let s = step
+        monitor.setPhase("\(label): updated parameters")
+        var pulled = 0
+        for q in 0..<size where q != rank && !sharedValues { for r in ranges[q] { pulled += r.count } }
+        monitor.track(.allgather, bytes: pulled * 4) {
+            ddp_flag_publish(updated[rank], s)
+            for q in 0..<size where q != rank { wait(updated[q], s) }
+        }
+        guard !sharedValues else { return }
+        for q in 0..<size where q != rank {
+            for r in ranges[q] { (values[rank] + r.lowerBound).update(from: values[q] + r.lowerBound, count: r.count) }
+        }
+    }
+
+    /// Averages `count` elements from `start` over the arenas in rank order — arena[0] +=
+    /// arena[1] + …, then × 1/N — and stores the average into every arena, or with `scatterOnly`
+    /// into this rank's; blocks stay small enough for L1 between the passes, and two ranks take
+    /// one pass. Returns whether every average is finite.
+    private func sumInRankOrder(from start: Int, count: Int) -> Bool {
         let inverse = 1 / Float(size), block = 4096
-        if size == 2 { return ddp_average_pair(arenas[0] + start, arenas[1] + start, count, inverse) }
-        var offset = start
+        if size == 2 {
+            let all: Int32 = scatterOnly ? 0 : 1
+            return ddp_average_pair(arenas[0] + start, arenas[1] + start, count, inverse,
+                                    rank == 0 ? 1 : all, rank == 1 ? 1 : all) != 0
+        }
+        var offset = start, finite = true
         while offset < start + count {
             let n = min(block, start + count - offset)
             let acc = arenas[0] + offset
@@ -141,9 +204,11 @@ final class SharedGradients: @unchecked Sendable {
                 for i in 0..<n { acc[i] += src[i] }
             }
             for i in 0..<n { acc[i] *= inverse }
-            for q in 1..<size { (arenas[q] + offset).update(from: acc, count: n) }
+            finite = finite && VectorMath.allFinite(acc, count: n)
+            for q in 1..<size where !scatterOnly || q == rank { (arenas[q] + offset).update(from: acc, count: n) }
             offset += n
         }
+        return finite
     }
 
     private func wait(_ flag: UnsafeMutablePointer<UInt32>, _ target: UInt32) {

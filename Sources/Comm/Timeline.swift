@@ -14,13 +14,14 @@
 /// monotonic clocks are unrelated.
 public final class Timeline {
     public enum Phase: Int, Sendable, CaseIterable {
-        case step, forward, backward, wait, allreduce, optimizer, metrics, generate, evaluation, checkpoint, sample, benchmark
+        case step, forward, backward, wait, allreduce, optimizer, metrics, generate, evaluation, checkpoint, sample, benchmark, allgather
 
         /// The name shown in the trace.
         public var name: String {
             switch self {
             case .wait: return "wait for allreduce"
             case .generate: return "generate fakes"
+            case .allgather: return "allgather updated parameters"
             default: return String(describing: self)
             }
         }

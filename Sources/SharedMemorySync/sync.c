@@ -41,35 +41,39 @@ int ddp_flag_wait(const uint32_t *flag, uint32_t target, int timeout_ms) {
     }
 }
 
-static void average_pair_scalar(float *a, float *b, long from, long to, float inverse) {
+/* A non-finite average makes `seen` NaN (inf - inf, NaN - NaN), and NaN stays. */
+static int average_pair_scalar(float *a, float *b, long from, long to, float inverse, int into_a, int into_b) {
+    float seen = 0;
     for (long i = from; i < to; i++) {
         const float average = (a[i] + b[i]) * inverse;
-        a[i] = average;
-        b[i] = average;
+        seen += average - average;
+        if (into_a) a[i] = average;
+        if (into_b) b[i] = average;
     }
+    return seen == seen;
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-__attribute__((target("avx512f"))) static void average_pair16(float *a, float *b, long n, float inverse) {
+__attribute__((target("avx512f"))) static int average_pair16(float *a, float *b, long n, float inverse, int into_a, int into_b) {
     const __m512 scale = _mm512_set1_ps(inverse);
+    __m512 seen = _mm512_setzero_ps();
     long i = 0;
     for (; i + 16 <= n; i += 16) {
         const __m512 average = _mm512_mul_ps(_mm512_add_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)), scale);
-        _mm512_storeu_ps(a + i, average);
-        _mm512_storeu_ps(b + i, average);
+        seen = _mm512_add_ps(seen, _mm512_sub_ps(average, average));
+        if (into_a) _mm512_storeu_ps(a + i, average);
+        if (into_b) _mm512_storeu_ps(b + i, average);
     }
-    average_pair_scalar(a, b, i, n, inverse);
+    const int finite = _mm512_cmp_ps_mask(seen, seen, _CMP_UNORD_Q) == 0;
+    return average_pair_scalar(a, b, i, n, inverse, into_a, into_b) && finite;
 }
 #endif
 
-void ddp_average_pair(float *a, float *b, long n, float inverse) {
+int ddp_average_pair(float *a, float *b, long n, float inverse, int into_a, int into_b) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) {
-        average_pair16(a, b, n, inverse);
-        return;
-    }
+    if (__builtin_cpu_supports("avx512f")) return average_pair16(a, b, n, inverse, into_a, into_b);
 #endif
-    average_pair_scalar(a, b, 0, n, inverse);
+    return average_pair_scalar(a, b, 0, n, inverse, into_a, into_b);
 }

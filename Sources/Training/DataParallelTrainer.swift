@@ -78,7 +78,7 @@ public final class DataParallelTrainer {
         }
         // Loss and gradients are checked after their allreduce, so every rank decides alike; a
         // non-finite step is never applied.
-        let nonFinite = meanLoss.isFinite ? parameters.nonFiniteGradient()?.description : "non-finite loss (\(meanLoss))"
+        let nonFinite = meanLoss.isFinite ? parallel.nonFiniteGradient()?.description : "non-finite loss (\(meanLoss))"
         let lr = learningRate
         if nonFinite == nil { timeline.span(.optimizer) { parallel.update(optimizer, learningRate: lr) } }
         batchNorm.broadcastMovingStatistics(comm)

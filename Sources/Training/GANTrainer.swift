@@ -118,8 +118,8 @@ public final class GANTrainer {
         generatorParameters.discardGradients()
         let generated = timeline.span(.forward, network: gNet) { generator(Variable(noise(rows: b, step: t, phase: 1))) }
         discriminatorParallel.finishGradients()
-        let dStats = discriminatorParallel.lastStats
-        if let bad = discriminatorParameters.nonFiniteGradient(prefix: Checkpoint.discriminatorPrefix) {
+        if let bad = discriminatorParallel.nonFiniteGradient(prefix: Checkpoint.discriminatorPrefix) {
+            let dStats = discriminatorParallel.lastStats
             return Result(discriminatorLoss: .nan, generatorLoss: .nan, samples: b * comm.size, seconds: monotonicSeconds() - start,
                           allreduceSeconds: dStats.allreduceSeconds, exposedCommunicationSeconds: dStats.exposedSeconds,
                           nonFinite: bad.description)
@@ -127,13 +127,14 @@ public final class GANTrainer {
         timeline.span(.optimizer, network: dNet) {
             discriminatorParallel.update(discriminatorOptimizer, learningRate: discriminatorOptimizer.currentLearningRate * factorD)
         }
+        let dStats = discriminatorParallel.lastStats
 
         discriminatorParameters.setTrainable(false)
         defer { discriminatorParameters.setTrainable(true) }
         let ones = Tensor(repeating: 1, shape: [b, 1])
         let gLoss = timeline.span(.forward, network: gNet) { bce(discriminator(generated), ones) }
         generatorParallel.backward(gLoss)
-        let gBad = generatorParameters.nonFiniteGradient(prefix: Checkpoint.generatorPrefix)
+        let gBad = generatorParallel.nonFiniteGradient(prefix: Checkpoint.generatorPrefix)
         if gBad == nil {
             timeline.span(.optimizer, network: gNet) {
                 generatorParallel.update(generatorOptimizer, learningRate: generatorOptimizer.currentLearningRate * factorG)

@@ -11,11 +11,11 @@ public struct ParallelOptions: Sendable, Equatable {
     /// Average gradients in memory shared by the ranks of a node when they all share one
     /// (`SharedGradients`), instead of through MPI's allreduce. Same results either way.
     public var sharedMemory = true
-    /// With shared memory: split the optimizer update across the node's ranks, over one
-    /// node-wide copy of its state (ZeRO stage 1 inside a node). Same results either way. Off
-    /// by default: handing the new values to the other ranks cost more than the halved update
-    /// saved (GAN 2x1 5% slower, CNN and Transformer even; docs/performance.md).
-    public var shardedUpdate = false
+    /// With shared memory: average and update only this rank's share of the parameters, over
+    /// one node-wide copy of the optimizer state (and of the values when all are trainable):
+    /// ZeRO stage 1 inside a node. Same results either way; GAN 2x1 about 10% faster, CNN and
+    /// Transformer even (docs/performance.md).
+    public var shardedUpdate = true
     /// Micro-batches per optimizer step; their gradients accumulate locally and are reduced once.
     public var gradientAccumulation = 1
     /// Multiply the learning rate by the number of ranks (Goyal et al. 2017, linear scaling).

@@ -21,42 +21,91 @@ final class BucketLayoutTests: XCTestCase {
     }
 }
 
-/// The sharded update: each rank updates its chunks in one node-wide copy of the optimizer
-/// state; parameters and that state must equal every rank updating everything.
+/// The sharded update: each rank averages and updates its chunks, in one node-wide copy of the
+/// optimizer state (and of the values when every parameter is trainable); parameters and that
+/// state must equal every rank updating everything, also with clipping by global norm (which
+/// needs every average) and across a step whose gradients are not finite (every rank must name
+/// the same parameter and skip the update).
 final class ShardedUpdateTests: XCTestCase {
-    private func train(sharded: Bool) throws -> (values: [[Float]], m: [Float], v: [Float]) {
+    private struct Outcome {
+        var values: [[Float]]
+        var m: [Float]
+        var v: [Float]
+        /// Each rank's non-finite reports, one per step ("" when finite).
+        var reports: [[Float]]
+    }
+
+    private func train(sharded: Bool, frozen: Bool, clip: Float? = nil, poisonStep: Int? = nil) throws -> Outcome {
         let group = InProcessGroup(size: 3)
-        let values = LockedArrays(count: 3), state = LockedArrays(count: 2)
+        let values = LockedArrays(count: 3), state = LockedArrays(count: 2), reports = LockedArrays(count: 3)
         try group.run { rank, comm in
             let w = Variable(Tensor([0.5, -1, 2, 0.25, 1, -0.5], shape: [3, 2]), requiresGrad: true, name: "w")
-            let frozen = Variable(Tensor([1, 2, 3], shape: [3]), requiresGrad: false, name: "frozen")
+            let ice = Variable(Tensor([1, 2, 3], shape: [3]), requiresGrad: !frozen, name: "frozen")
             let b = Variable(Tensor([0.1, 0.2], shape: [2]), requiresGrad: true, name: "b")
-            let flat = FlatParameters([w, frozen, b])
+            let flat = FlatParameters([w, ice, b])
             let adam = Adam(flat, learningRate: 0.01)
+            adam.globalClipNorm = clip
             let parallel = DataParallel(flat, comm: comm, firstBucketBytes: 8, bucketBytes: 8, sharedMemory: sharded,
                                         optimizer: sharded ? adam : nil)
             XCTAssertEqual(parallel.shardsUpdate, sharded)
-            for step in 0..<3 {
+            XCTAssertEqual(flat.valuesSharedAcrossRanks, sharded && !frozen)
+            var seen: [Float] = []
+            for step in 0..<4 {
                 flat.discardGradients()
-                let x = Variable(Tensor((0..<6).map { Float($0 + 3 * rank + step) }, shape: [2, 3]))
-                parallel.backward(((x.matmul(w) + b) * (x.matmul(w) + b)).sum())
+                let scale: Float = step == poisonStep && rank == 1 ? 1e30 : 1
+                let x = Variable(Tensor((0..<6).map { Float($0 + 3 * rank + step) * scale }, shape: [2, 3]))
+                let y = x.matmul(w) + b
+                parallel.backward((y * y).sum() + (ice * ice).sum())
+                if let bad = parallel.nonFiniteGradient(prefix: "net/") {
+                    XCTAssertEqual(bad.parameter, "net/w", "rank \(rank)")
+                    seen.append(Float(bad.count))
+                    continue
+                }
+                seen.append(0)
                 parallel.update(adam, learningRate: 0.01)
             }
             values.set(rank, Array(flat.valueBuffer))
+            reports.set(rank, seen)
             if rank == 0 {
                 state.set(0, Array(adam.stateBuffer(named: "m")!.buffer))
                 state.set(1, Array(adam.stateBuffer(named: "v")!.buffer))
             }
         }
-        return (values.all, state.all[0], state.all[1])
+        return Outcome(values: values.all, m: state.all[0], v: state.all[1], reports: reports.all)
+    }
+
+    private func assertSame(_ sharded: Outcome, _ replicated: Outcome, _ what: String) {
+        for r in 0..<3 {
+            XCTAssertEqual(sharded.values[r], replicated.values[0], "\(what): rank \(r)")
+            XCTAssertEqual(sharded.reports[r], replicated.reports[0], "\(what): rank \(r)'s non-finite reports")
+        }
+        XCTAssertEqual(sharded.m, replicated.m, what)
+        XCTAssertEqual(sharded.v, replicated.v, what)
     }
 
     func testShardedUpdateEqualsEveryRankUpdatingEverything() throws {
-        let sharded = try train(sharded: true), replicated = try train(sharded: false)
-        for r in 0..<3 { XCTAssertEqual(sharded.values[r], replicated.values[0], "rank \(r)") }
-        XCTAssertEqual(sharded.m, replicated.m)
-        XCTAssertEqual(sharded.v, replicated.v)
-        XCTAssertEqual(Array(sharded.values[0][6..<9]), [1, 2, 3], "frozen parameters stay untouched")
+        for frozen in [true, false] {
+            let sharded = try train(sharded: true, frozen: frozen), replicated = try train(sharded: false, frozen: frozen)
+            assertSame(sharded, replicated, frozen ? "private values" : "shared values")
+            if frozen { XCTAssertEqual(Array(sharded.values[0][6..<9]), [1, 2, 3], "frozen parameters stay untouched") }
+        }
+    }
+
+    func testClippingByGlobalNormSeesEveryAverage() throws {
+        for frozen in [true, false] {
+            let sharded = try train(sharded: true, frozen: frozen, clip: 1), replicated = try train(sharded: false, frozen: frozen, clip: 1)
+            assertSame(sharded, replicated, "clipped")
+            XCTAssertNotEqual(sharded.values[0], try train(sharded: true, frozen: frozen).values[0], "the clip changed nothing")
+        }
+    }
+
+    func testEveryRankNamesANonFiniteAverageAndSkipsTheUpdate() throws {
+        for frozen in [true, false] {
+            let sharded = try train(sharded: true, frozen: frozen, poisonStep: 2)
+            let replicated = try train(sharded: false, frozen: frozen, poisonStep: 2)
+            XCTAssertEqual(sharded.reports[0].map { $0 > 0 }, [false, false, true, false])
+            assertSame(sharded, replicated, "poisoned")
+        }
     }
 }
 
@@ -67,8 +116,26 @@ final class PairAverageTests: XCTestCase {
         let n = 16 * 9 + 5
         var a = (0..<n).map { Float(sin(Double($0) * 0.7)) * 3 }, b = (0..<n).map { Float(cos(Double($0) * 1.3)) * 1e-3 }
         let expected = zip(a, b).map { ($0 + $1) * 0.5 }
-        ddp_average_pair(&a, &b, n, 0.5)
+        XCTAssertEqual(ddp_average_pair(&a, &b, n, 0.5, 1, 1), 1)
         XCTAssertEqual(a.map(\.bitPattern), expected.map(\.bitPattern))
         XCTAssertEqual(b.map(\.bitPattern), expected.map(\.bitPattern))
+    }
+
+    /// A reduce-scatter stores the average into one side only, and a non-finite average is
+    /// reported wherever it is: in a vector lane or the scalar tail, from a NaN, an infinity, or
+    /// two finite values whose sum overflows.
+    func testStoresIntoOneSideAndReportsNonFiniteAverages() {
+        let n = 16 * 3 + 7
+        let a0 = (0..<n).map { Float($0) }, b0 = (0..<n).map { Float(2 * $0) }
+        var a = a0, b = b0
+        XCTAssertEqual(ddp_average_pair(&a, &b, n, 0.5, 0, 1), 1)
+        XCTAssertEqual(a, a0, "a was written")
+        XCTAssertEqual(b, zip(a0, b0).map { ($0 + $1) * 0.5 })
+        for (i, bad) in [(5, Float.nan), (20, .infinity), (n - 2, -.infinity), (33, .greatestFiniteMagnitude)] {
+            var a = a0, b = b0
+            a[i] = bad
+            if bad.isFinite { b[i] = bad }
+            XCTAssertEqual(ddp_average_pair(&a, &b, n, 0.5, 1, 0), 0, "\(bad) at \(i)")
+        }
     }
 }

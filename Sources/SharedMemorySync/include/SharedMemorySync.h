@@ -19,8 +19,10 @@ void ddp_flag_publish(uint32_t *flag, uint32_t value);
  * Returns 1 when it has, 0 when `timeout_ms` passed first. */
 int ddp_flag_wait(const uint32_t *flag, uint32_t target, int timeout_ms);
 
-/* a[i] = b[i] = (a[i] + b[i]) * inverse for i < n: two ranks' gradients averaged in place, in
- * 16 AVX-512 lanes where the CPU has them (the same bits either way: no fused operations). */
-void ddp_average_pair(float *a, float *b, long n, float inverse);
+/* (a[i] + b[i]) * inverse for i < n, stored into a[i] when `into_a` and into b[i] when `into_b`:
+ * two ranks' gradients averaged in place, in 16 AVX-512 lanes where the CPU has them (the same
+ * bits either way: no fused operations). Returns whether every average is finite, checked on
+ * the way at no extra pass over memory. */
+int ddp_average_pair(float *a, float *b, long n, float inverse, int into_a, int into_b);
 
 #endif

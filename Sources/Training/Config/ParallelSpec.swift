@@ -4,7 +4,7 @@ public struct ParallelSpec: Sendable, Equatable {
     public var firstBucketMB = 1.0
     public var overlap = true
     public var sharedMemory = true
-    public var shardOptimizer = false
+    public var shardOptimizer = true
     public var scaleLearningRate = false
     public var warmupSteps = 0
     /// Abort the job when a collective has not completed within this many seconds (0: never).

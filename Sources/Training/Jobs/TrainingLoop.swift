@@ -211,8 +211,8 @@ public final class TrainingLoop {
         var position = [Double(step)] + workload.networks.map { Double($0.optimizer.stepCount) }
         position = comm.allreduceSum(isRoot ? position : position.map { _ in 0 })
         for (i, n) in workload.networks.enumerated() {
-            comm.broadcast(n.parameters.valueBuffer, root: 0)
-            // A state buffer the node's ranks share already holds what rank 0 restored.
+            // Values and state buffers the node's ranks share already hold what rank 0 restored.
+            if !n.parameters.valuesSharedAcrossRanks { comm.broadcast(n.parameters.valueBuffer, root: 0) }
             for b in n.optimizer.stateBuffers where !b.sharedAcrossRanks { comm.broadcast(b.buffer, root: 0) }
             n.optimizer.stepCount = Int(position[i + 1])
         }

@@ -43,7 +43,7 @@ struct Bench {
     static let usage = """
     usage: ddp bench [--model cnn|transformer|transformer-k64|gan|all] [--threads N] [--batch B] [--steps S]
                      [--warmup W] [--ranks N] [--timeline FILE] [--bucket-mb X] [--no-shared-memory]
-                     [--sharded-update] [--breakdown]
+                     [--no-sharded-update] [--breakdown]
 
     Times full training steps (forward, loss, backward with the gradient allreduce across ranks,
     Adam update) of the job models at the peer-benchmark shapes of bench/peers/models.md, on a
@@ -58,9 +58,10 @@ struct Bench {
       --timeline FILE  Chrome trace (Perfetto) of every step's phases on every rank
       --bucket-mb X    gradient bucket size in MiB, first bucket included (default 1, then 25)
       --no-shared-memory  average gradients with MPI's allreduce even when the ranks share a node
-      --sharded-update with shared memory, each rank updates only its share of the parameters, in
-                       one node-wide copy of the optimizer state (default: every rank runs the
-                       whole update; --no-sharded-update, the earlier switch, is still accepted)
+      --no-sharded-update  with shared memory, every rank averages all gradients and runs the
+                       whole update (default: each averages and updates only its share of the
+                       parameters, in one node-wide copy of the optimizer state;
+                       --sharded-update is accepted and changes nothing)
       --breakdown      with the CNN: also time each layer's forward and backward alone (rank 0)
     """
 
@@ -96,7 +97,7 @@ struct Bench {
             parallel.firstBucketBytes = parallel.bucketBytes
         }
         parallel.sharedMemory = !o.flag("no-shared-memory")
-        parallel.shardedUpdate = o.flag("sharded-update") && !o.flag("no-sharded-update")
+        parallel.shardedUpdate = !o.flag("no-sharded-update")
         self.parallel = parallel
     }
 
