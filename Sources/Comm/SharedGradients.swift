@@ -28,8 +28,7 @@ import TensorCore
 /// Layout: one flag block per rank — `ready[bucket]`, `done[bucket]`, `updated`, `nonFinite`,
 /// `gathered` — padded to 64 bytes so that a rank writes only its own cache lines; then the N
 /// gradient arenas, the N value arenas (one when shared) and the state buffers, each 64-byte
-/// aligned. A flag
-/// holds the number of the last synchronised step that reached it.
+/// aligned. A flag holds the number of the last synchronised step that reached it.
 final class SharedGradients: @unchecked Sendable {
     let rank: Int
     let size: Int
@@ -55,6 +54,8 @@ final class SharedGradients: @unchecked Sendable {
     private let buckets: [Range<Int>]
     private let monitor: CollectiveMonitor
     private let label: String
+    /// What the stall watchdog calls the exchange of updated parameters (built once: a step allocates nothing).
+    private let updatePhase: String
     /// The current synchronised step; set on the training thread before its buckets are handed over.
     private(set) var step: UInt32 = 0
 
@@ -65,7 +66,8 @@ final class SharedGradients: @unchecked Sendable {
           sharedValues: Bool = false) {
         let flagBytes = ((2 * buckets.count + 3) * 4 + 63) / 64 * 64
         let arenaBytes = (floats * 4 + 63) / 64 * 64
-        let valueArenas = stateBuffers == nil ? 0 : sharedValues ? 1 : comm.size, stateCount = stateBuffers ?? 0
+        let oneCopy = stateBuffers != nil && sharedValues
+        let valueArenas = stateBuffers == nil ? 0 : oneCopy ? 1 : comm.size, stateCount = stateBuffers ?? 0
         let bytes = comm.size * (flagBytes + arenaBytes) + (valueArenas + stateCount) * arenaBytes
         guard let segment = comm.mapSharedMemory(bytes: bytes) else { return nil }
         self.segment = segment
@@ -74,6 +76,7 @@ final class SharedGradients: @unchecked Sendable {
         self.buckets = buckets
         monitor = comm.monitor
         self.label = label
+        updatePhase = "\(label): updated parameters"
         let flags = (0..<size).map { (segment.base + $0 * flagBytes).assumingMemoryBound(to: UInt32.self) }
         ready = flags
         done = flags.map { $0 + buckets.count }
@@ -84,7 +87,6 @@ final class SharedGradients: @unchecked Sendable {
         let arena = { (i: Int) in (segment.base + comm.size * flagBytes + i * arenaBytes).assumingMemoryBound(to: Float.self) }
         let n = comm.size
         arenas = (0..<n).map(arena)
-        let oneCopy = stateBuffers != nil && sharedValues
         self.sharedValues = oneCopy
         values = (0..<(stateBuffers == nil ? 0 : n)).map { arena(n + (oneCopy ? 0 : $0)) }
         states = (0..<stateCount).map { arena(n + valueArenas + $0) }
@@ -95,9 +97,6 @@ final class SharedGradients: @unchecked Sendable {
             }.filter { !$0.isEmpty }
         }
     }
-
-    /// This rank's chunk of every bucket.
-    var shard: [Range<Int>] { shards[rank] }
 
     /// Keeps the segment mapped as long as a storage uses this rank's arena.
     var owner: AnyObject { segment }
@@ -171,7 +170,7 @@ final class SharedGradients: @unchecked Sendable {
     /// are averaged.
     func shareUpdate(_ ranges: [[Range<Int>]]) {
         let s = step
-        monitor.setPhase("\(label): updated parameters")
+        monitor.setPhase(updatePhase)
         var pulled = 0
         for q in 0..<size where q != rank && !sharedValues { for r in ranges[q] { pulled += r.count } }
         monitor.track(.allgather, bytes: pulled * 4) {

@@ -73,7 +73,7 @@ public enum BLAS {
     public static var skinnyKernel: Bool { ddp_skinny_gemm_available() != 0 }
 
     /// Whether the skinny kernel may write weight gradients of 1 MiB or more past the caches
-    /// (non-temporal stores; the default). Off for callers that read them right after backward,
-    /// such as averaging in shared memory. Process-wide.
+    /// (non-temporal stores; the default). Off for callers that read and write them all right
+    /// after backward, such as the full average in shared memory. Process-wide.
     public static func streamLargeWeightGradients(_ on: Bool) { ddp_skinny_gemm_set_streaming(on ? 1 : 0) }
 }
