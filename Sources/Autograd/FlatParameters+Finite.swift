@@ -29,4 +29,16 @@ extension FlatParameters {
         }
         return nil
     }
+
+    /// Whether the gradients of `parameters[indices]` (all by default) are all within
+    /// ±`BLAS.checkedBound`, so finite, and finite when averaged over up to 2²⁷ ranks. Reads
+    /// only those whose kernel did not check them as it stored them (`Variable.gradIsChecked`):
+    /// a large weight gradient written past the caches is not read back from memory.
+    public func gradientsWithinCheckedBound(_ indices: Range<Int>? = nil) -> Bool {
+        for i in indices ?? parameters.indices where !parameters[i].gradIsChecked {
+            let r = range(of: i)
+            if !VectorMath.allWithin(grads.base + r.lowerBound, count: r.count, bound: BLAS.checkedBound) { return false }
+        }
+        return true
+    }
 }

@@ -20,6 +20,11 @@ public final class Variable {
     /// Set by `discardGrad()`: the bound gradient buffer counts as zero without having been
     /// zeroed, and the next contribution overwrites it.
     public private(set) var gradIsDiscarded = false
+    /// Whether every value of the gradient is known to be within ±`BLAS.checkedBound` without
+    /// reading it again: the kernel that last wrote it checked its values while storing them
+    /// (`markGradChecked`). Any other write clears it, since all go through `gradSlot` or
+    /// `zeroedGrad`.
+    public private(set) var gradIsChecked = false
 
     public init(_ value: Tensor, requiresGrad: Bool = false, name: String = "") {
         self.value = value
@@ -43,6 +48,7 @@ public final class Variable {
     /// add to it (`true`) or overwrite it (`false`, the first contribution to a fresh buffer,
     /// which then need not be zeroed: kernels write it with BLAS beta = 0).
     public func gradSlot() -> (grad: Tensor, accumulate: Bool) {
+        gradIsChecked = false
         if let g = grad {
             if gradIsDiscarded {
                 gradIsDiscarded = false
@@ -57,6 +63,7 @@ public final class Variable {
 
     /// The gradient buffer, zero-filled on first use (for scatter-style kernels).
     public func zeroedGrad() -> Tensor {
+        gradIsChecked = false
         if let g = grad {
             settleGrad()
             return g
@@ -76,7 +83,12 @@ public final class Variable {
     public func bindGrad(_ g: Tensor?) {
         grad = g
         gradIsDiscarded = false
+        gradIsChecked = false
     }
+
+    /// Records that the write just made through `gradSlot` left every value of the gradient
+    /// within ±`BLAS.checkedBound`, as the kernel that made it checked (`BLAS.gemm`'s result).
+    public func markGradChecked() { gradIsChecked = true }
 
     /// Makes the bound gradient count as zero without writing it: the first contribution of
     /// the next backward then overwrites it (BLAS beta 0) instead of adding to a zeroed buffer,
@@ -84,6 +96,7 @@ public final class Variable {
     /// when no contribution came.
     public func discardGrad() {
         if grad != nil { gradIsDiscarded = true }
+        gradIsChecked = false
     }
 
     /// Zeroes a discarded gradient that received no contribution, so it reads as zero.

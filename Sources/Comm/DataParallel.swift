@@ -24,7 +24,11 @@ import TensorCore
 /// share of the parameters, in a single node-wide copy of the optimizer state, and takes the
 /// others' new values (`update`); same bits again. The values themselves are then one copy
 /// for the node when every parameter is trainable: non-trainable ones (batch-norm moving
-/// statistics) are written by each rank's forward, and need each rank's own copy.
+/// statistics) are written by each rank's forward, and need each rank's own copy. With an
+/// optimizer that can average in its own pass (Adam) and no clipping by global norm, backward
+/// does not average at all: it publishes its buckets, and each rank's update reads its share
+/// of every rank's gradients and averages them in registers — the reduce-scatter fused into
+/// the update, which neither writes the averages nor reads them back (`SharedGradients`).
 public final class DataParallel {
     public let parameters: FlatParameters
     public let comm: Communicator
@@ -43,6 +47,11 @@ public final class DataParallel {
     private let shared: SharedGradients?
     /// The optimizer whose update is sharded across the node's ranks (nil: every rank updates everything).
     private let shardedOptimizer: Optimizer?
+    /// The same when it can average the gradients in its own pass, and backward hands buckets
+    /// over on the training thread (nil: the gradients are averaged first).
+    private let averagingOptimizer: GradientAveragingOptimizer?
+    /// Indices into `parameters.parameters` of each bucket's parameters.
+    private let bucketParameters: [Range<Int>]
     /// Every rank's share of a sharded update, indexed by rank, rebuilt each step
     /// (trainability can change) in storage kept from step to step.
     private var updateRanges: [[Range<Int>]]
@@ -52,9 +61,19 @@ public final class DataParallel {
     private var synchronisedSteps = 0
     /// Start time of a backward whose buckets are still being reduced.
     private var pending: Double?
-    /// Whether the gradients are the shared-memory average of the last synchronised backward,
-    /// with its finiteness flags.
-    private var averagedInSharedMemory = false
+    /// Where the gradients of the last synchronised backward stand.
+    private var reduction = Reduction.local
+
+    private enum Reduction {
+        /// This rank's own, or averaged by the communicator: finiteness is found by reading them.
+        case local
+        /// Averaged in shared memory, with the averages' finiteness flags.
+        case averaged
+        /// In every rank's arena for an update that averages them in its pass; not waited for yet.
+        case published
+        /// Every rank's are published and within ±`BLAS.checkedBound`: their averages are finite.
+        case averageInUpdate
+    }
 
     /// Statistics of the last synchronised step.
     public private(set) var lastStats = Stats()
@@ -92,34 +111,35 @@ public final class DataParallel {
         self.label = name.isEmpty ? "gradients" : "\(name) gradients"
         var buckets: [Range<Int>] = []
         var owner: [ObjectIdentifier: Int] = [:]
-        var sizes: [Int] = []
-        var start = 0
-        var members: [Variable] = []
+        var sizes: [Int] = [], members: [Range<Int>] = []
+        var start = 0, first = 0
         let count = parameters.parameters.count
         // The last bucket: the trailing parameters that fit in `firstBucketBytes` (at least one).
         var tail = count - 1
         while tail > 1 && parameters.count - parameters.offsets[tail - 1] <= firstBucketBytes / 4 { tail -= 1 }
-        for (i, p) in parameters.parameters.enumerated() {
-            members.append(p)
+        for i in parameters.parameters.indices {
             let end = parameters.range(of: i).upperBound
             let cap = (buckets.isEmpty ? firstBucketBytes : bucketBytes) / 4
             if end - start >= cap || i == tail - 1 || i == count - 1 {
-                for m in members { owner[ObjectIdentifier(m)] = buckets.count }
-                sizes.append(members.count)
+                for m in parameters.parameters[first...i] { owner[ObjectIdentifier(m)] = buckets.count }
+                sizes.append(i + 1 - first)
+                members.append(first..<(i + 1))
                 buckets.append(start..<end)
                 start = end
-                members = []
+                first = i + 1
             }
         }
         self.buckets = buckets
         self.bucketOfParameter = owner
         self.bucketSizes = sizes
+        bucketParameters = members
         missing = sizes
         shared = sharedMemory && comm.size > 1
             ? SharedGradients(comm: comm, floats: parameters.count, buckets: buckets, label: label,
                               stateBuffers: optimizer?.stateBuffers.count,
                               sharedValues: parameters.parameters.allSatisfy(\.requiresGrad)) : nil
         shardedOptimizer = shared == nil ? nil : optimizer
+        averagingOptimizer = overlap ? shardedOptimizer as? GradientAveragingOptimizer : nil
         updateRanges = Array(repeating: [], count: comm.size)
         if let shared {
             let arena = { (base: UnsafeMutablePointer<Float>) in Storage(external: base, count: parameters.count, owner: shared.owner) }
@@ -148,6 +168,10 @@ public final class DataParallel {
     /// How gradients are averaged: "shared memory" (ranks on one node), else the communicator's
     /// backend ("mpi", "in-process"); "none" for a single rank.
     public var allreduceMethod: String { comm.size == 1 ? "none" : shared != nil ? "shared memory" : comm.backend }
+
+    /// Whether the update averages the gradients in its own pass (unless clipping by global
+    /// norm, or a gradient out of bound, makes a step average them first).
+    public var averagesInUpdate: Bool { averagingOptimizer != nil }
 
     deinit { averaging?.stop() }
 
@@ -180,17 +204,46 @@ public final class DataParallel {
                 for part in shard where run.overlaps(part) { updateRanges[q].append(run.clamped(to: part)) }
             }
         }
-        // The global norm is over every gradient, not only this rank's averages.
-        if optimizer.globalClipNorm != nil { communicate { shared.gatherAverages() } }
-        optimizer.step(learningRate: learningRate, ranges: updateRanges[comm.rank])
-        communicate { shared.shareUpdate(updateRanges) }
+        if reduction == .published { resolvePublished() }
+        if reduction == .averageInUpdate, let averagingOptimizer {
+            // Each range lies in one bucket's chunk: the timeline shows that bucket averaged
+            // inside the optimizer phase.
+            averagingOptimizer.step(learningRate: learningRate, ranges: updateRanges[comm.rank],
+                                    averaging: shared.gradientArenas) { range, update in
+                guard let timeline else { return update() }
+                let start = monotonicSeconds()
+                update()
+                let b = buckets.firstIndex { $0.contains(range.lowerBound) } ?? -1
+                timeline.record(.allreduce, network: timelineNetwork, lane: 0, start: start, end: monotonicSeconds(),
+                                bucket: b, bytes: range.count * 4 * comm.size)
+            }
+        } else {
+            // The global norm is over every gradient, not only this rank's averages.
+            if optimizer.globalClipNorm != nil { communicate(.allgather) { shared.gatherAverages() } }
+            optimizer.step(learningRate: learningRate, ranges: updateRanges[comm.rank])
+        }
+        communicate(.allgather) { shared.shareUpdate(updateRanges) }
     }
 
-    /// Runs an exchange outside backward (nothing hides it): its time counts in the step's
-    /// communication and exposed communication, and shows in the timeline.
-    private func communicate(_ body: () -> Void) {
+    /// Waits until every rank has published this step's gradients. If all are within bound,
+    /// the update will average them; otherwise every rank averages them now, which checks
+    /// each average exactly, and the step goes on as one that averaged during backward.
+    private func resolvePublished() {
+        guard let shared else { return }
+        communicate(.wait) { shared.waitReady() }
+        if !shared.anyOutOfBound() { return reduction = .averageInUpdate }
+        communicate(.wait) {
+            for b in buckets.indices { shared.average(bucket: b) }
+            shared.waitAveraged()
+        }
+        reduction = .averaged
+    }
+
+    /// Runs communication outside backward (nothing hides it) as timeline phase `phase`: its
+    /// time counts in the step's communication and exposed communication.
+    private func communicate(_ phase: Timeline.Phase, _ body: () -> Void) {
         let start = monotonicSeconds()
-        timeline?.begin(.allgather, network: timelineNetwork)
+        timeline?.begin(phase, network: timelineNetwork)
         body()
         timeline?.end()
         let seconds = monotonicSeconds() - start
@@ -199,14 +252,21 @@ public final class DataParallel {
     }
 
     /// The first parameter whose averaged gradient is not finite, as
-    /// `FlatParameters.nonFiniteGradient` finds it, or nil. After a shared-memory average this
-    /// reads the flags the averaging set instead of the arena; only when one is raised does it
-    /// gather the averages and search them. Every rank must call it at the same point (it
-    /// synchronises then).
+    /// `FlatParameters.nonFiniteGradient` finds it, or nil. It reads as little as it can: a
+    /// single rank only the gradients no kernel checked as it stored them; after a shared-memory
+    /// average, the flags the averaging set; for an update that averages in its pass, every
+    /// rank's out-of-bound flag. Only when something is amiss does it gather the averages and
+    /// search them. Every rank must call it at the same point (it synchronises then).
     public func nonFiniteGradient(prefix: String = "") -> NonFiniteGradient? {
-        if let shared, averagedInSharedMemory {
-            if shared.averagesFinite() { return nil }
-            communicate { shared.gatherAverages() }
+        // The checked flags describe this rank's own gradients, which are the averages only alone.
+        if comm.size == 1 && parameters.gradientsWithinCheckedBound() { return nil }
+        if let shared {
+            if reduction == .published { resolvePublished() }
+            if reduction == .averageInUpdate { return nil }
+            if reduction == .averaged {
+                if shared.averagesFinite() { return nil }
+                communicate(.allgather) { shared.gatherAverages() }
+            }
         }
         return parameters.nonFiniteGradient(prefix: prefix)
     }
@@ -230,7 +290,14 @@ public final class DataParallel {
     /// parameters (the GAN's next generator forward) before `finishGradients()`.
     public func startBackward(_ loss: Variable, seed: Tensor? = nil, synchronize: Bool = true) {
         pending = nil
-        averagedInSharedMemory = synchronize && shared != nil
+        if !synchronize || shared == nil {
+            reduction = .local
+        } else if let averagingOptimizer, averagingOptimizer.globalClipNorm == nil {
+            reduction = .published
+        } else {
+            reduction = .averaged
+        }
+        (averaging as? InlineSharedAveraging)?.publishOnly = reduction == .published
         let fault = synchronize ? injectTestFaults() : nil
         guard synchronize && comm.size > 1 else {
             timeline?.begin(.backward, network: timelineNetwork)
@@ -290,6 +357,11 @@ public final class DataParallel {
     public func finishGradients() {
         guard let backwardStart = pending, let averaging else { return }
         pending = nil
+        if reduction == .published {
+            // Nothing to wait for yet: `resolvePublished` waits for the other ranks.
+            _ = averaging.finish()
+            return lastStats = Stats()
+        }
         timeline?.begin(.wait, network: timelineNetwork)
         let waitStart = monotonicSeconds()
         let (timings, duringBackward) = averaging.finish()
@@ -308,6 +380,7 @@ public final class DataParallel {
 
     private func launch(_ b: Int, _ averaging: BucketAveraging) {
         nextToLaunch = b + 1
+        if reduction == .published && !parameters.gradientsWithinCheckedBound(bucketParameters[b]) { shared?.publishOutOfBound() }
         averaging.launch(b, buckets[b])
     }
 
@@ -320,8 +393,8 @@ public final class DataParallel {
         if let s = hooks.stall, s.rank == comm.rank, s.step == synchronisedSteps { Thread.sleep(forTimeInterval: s.seconds) }
         guard let f = hooks.nonFiniteGradient, f.rank == comm.rank, f.step == synchronisedSteps,
               let i = parameters.parameters.firstIndex(where: { $0.name == f.parameter }) else { return nil }
-        let grads = parameters.grads.base, offset = parameters.offsets[i]
-        return (parameters.parameters[i], { grads[offset] = .nan })
+        let p = parameters.parameters[i]
+        return (p, { p.gradSlot().grad.data[0] = .nan })
     }
 
     /// Averages one range (bucket `bucket` of `count`) of a gradient arena across ranks in place.

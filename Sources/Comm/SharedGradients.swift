@@ -25,8 +25,17 @@ import TensorCore
 /// the optimizer state per step instead of all of it (Adam: 7 floats of traffic per
 /// parameter), and the node holds one copy of that state (and of the values) instead of N.
 ///
+/// With an optimizer that averages in its own pass (`GradientAveragingOptimizer`), even the
+/// reduce-scatter goes: backward only publishes its buckets, and rank r's update reads its
+/// chunks of every arena and averages them in registers (`waitReady`, `gradientArenas`). The
+/// finiteness of those averages must then be known before any rank writes: each rank raises
+/// `outOfBound` when one of its own gradients is not within ±`BLAS.checkedBound` (N values
+/// within it have a finite sum), and when any rank did, every rank falls back to averaging
+/// first, which checks each average exactly. The update reads the other ranks' arenas, and
+/// they are not written again before every rank has published `updated` after its update.
+///
 /// Layout: one flag block per rank — `ready[bucket]`, `done[bucket]`, `updated`, `nonFinite`,
-/// `gathered` — padded to 64 bytes so that a rank writes only its own cache lines; then the N
+/// `gathered`, `outOfBound` — padded to 64 bytes so that a rank writes only its own cache lines; then the N
 /// gradient arenas, the N value arenas (one when shared) and the state buffers, each 64-byte
 /// aligned. A flag holds the number of the last synchronised step that reached it.
 final class SharedGradients: @unchecked Sendable {
@@ -34,6 +43,8 @@ final class SharedGradients: @unchecked Sendable {
     let size: Int
     /// Every rank's gradient arena, indexed by rank.
     let arenas: [UnsafeMutablePointer<Float>]
+    /// The same, read-only, for an update that averages them in its pass.
+    let gradientArenas: [UnsafePointer<Float>]
     private let segment: SharedSegment
     /// Every rank's parameter value arena (sharded update only), all the same one with `sharedValues`.
     let values: [UnsafeMutablePointer<Float>]
@@ -51,6 +62,7 @@ final class SharedGradients: @unchecked Sendable {
     private let updated: [UnsafeMutablePointer<UInt32>]
     private let nonFinite: [UnsafeMutablePointer<UInt32>]
     private let gathered: [UnsafeMutablePointer<UInt32>]
+    private let outOfBound: [UnsafeMutablePointer<UInt32>]
     private let buckets: [Range<Int>]
     private let monitor: CollectiveMonitor
     private let label: String
@@ -64,7 +76,7 @@ final class SharedGradients: @unchecked Sendable {
     /// the ranks cannot share memory.
     init?(comm: Communicator, floats: Int, buckets: [Range<Int>], label: String, stateBuffers: Int? = nil,
           sharedValues: Bool = false) {
-        let flagBytes = ((2 * buckets.count + 3) * 4 + 63) / 64 * 64
+        let flagBytes = ((2 * buckets.count + 4) * 4 + 63) / 64 * 64
         let arenaBytes = (floats * 4 + 63) / 64 * 64
         let oneCopy = stateBuffers != nil && sharedValues
         let valueArenas = stateBuffers == nil ? 0 : oneCopy ? 1 : comm.size, stateCount = stateBuffers ?? 0
@@ -83,10 +95,12 @@ final class SharedGradients: @unchecked Sendable {
         updated = flags.map { $0 + 2 * buckets.count }
         nonFinite = flags.map { $0 + 2 * buckets.count + 1 }
         gathered = flags.map { $0 + 2 * buckets.count + 2 }
+        outOfBound = flags.map { $0 + 2 * buckets.count + 3 }
         scatterOnly = stateBuffers != nil
         let arena = { (i: Int) in (segment.base + comm.size * flagBytes + i * arenaBytes).assumingMemoryBound(to: Float.self) }
         let n = comm.size
         arenas = (0..<n).map(arena)
+        gradientArenas = arenas.map { UnsafePointer($0) }
         self.sharedValues = oneCopy
         values = (0..<(stateBuffers == nil ? 0 : n)).map { arena(n + (oneCopy ? 0 : $0)) }
         states = (0..<stateCount).map { arena(n + valueArenas + $0) }
@@ -106,6 +120,28 @@ final class SharedGradients: @unchecked Sendable {
 
     /// Marks bucket `b` of this rank final for the current step (training thread).
     func publishReady(_ b: Int) { ddp_flag_publish(ready[rank] + b, step) }
+
+    /// Records that one of this rank's gradients of the current step is not within
+    /// ±`BLAS.checkedBound` (training thread, before the `publishReady` of its bucket).
+    func publishOutOfBound() { ddp_flag_publish(outOfBound[rank], step) }
+
+    /// Returns when every rank has marked every bucket final for the current step: all
+    /// gradients are in the arenas, and every `publishOutOfBound` of the step is visible.
+    func waitReady() {
+        let s = step
+        monitor.setPhase(label)
+        monitor.track(.allreduce, bytes: 0) {
+            for q in 0..<size where q != rank {
+                for b in buckets.indices { wait(ready[q] + b, s) }
+            }
+        }
+    }
+
+    /// Whether some rank's gradients of the current step are not all within
+    /// ±`BLAS.checkedBound` (after `waitReady`).
+    func anyOutOfBound() -> Bool {
+        (0..<size).contains { ddp_flag_load(outOfBound[$0]) == step }
+    }
 
     /// Whether every other rank has marked bucket `b` final for the current step (no waiting).
     func isReady(_ b: Int) -> Bool {

@@ -6,7 +6,7 @@ import TensorCore
 /// m ← m + (g − m)(1 − β₁), v ← v + (g² − v)(1 − β₂), lr_t = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ),
 /// p ← p − lr_t·m/(√v + ε). A nonzero `weightDecay` decouples it as in Keras 3
 /// (p ← p − p·wd·lr before the Adam step), which is AdamW.
-public class Adam: Optimizer {
+public class Adam: GradientAveragingOptimizer {
     public let parameters: FlatParameters
     public var learningRate: LearningRateSchedule
     public var stepCount = 0
@@ -34,11 +34,27 @@ public class Adam: Optimizer {
     public var stateBuffers: [OptimizerStateBuffer] { [m, v] }
 
     public func applyUpdate(_ range: Range<Int>, learningRate lr: Float, step t: Int) {
-        let p = parameters.values.base, g = parameters.grads.base, pm = m.storage.base, pv = v.storage.base
+        withUnsafePointer(to: Optional(UnsafePointer(parameters.grads.base + range.lowerBound))) {
+            update(range, gradients: $0, sources: 1, learningRate: lr, step: t)
+        }
+    }
+
+    public func applyUpdate(_ range: Range<Int>, learningRate lr: Float, step t: Int, averaging arenas: [UnsafePointer<Float>]) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: arenas.count) { sources in
+            for (i, arena) in arenas.enumerated() { sources[i] = arena + range.lowerBound }
+            update(range, gradients: sources.baseAddress!, sources: arenas.count, learningRate: lr, step: t)
+        }
+    }
+
+    /// The kernel over `range`, its gradient the mean of `sources` arenas already offset to the range's start.
+    private func update(_ range: Range<Int>, gradients: UnsafePointer<UnsafePointer<Float>?>, sources: Int,
+                        learningRate lr: Float, step t: Int) {
+        let p = parameters.values.base, pm = m.storage.base, pv = v.storage.base
         let alpha = Float(Double(lr) * (1 - Adam.power(Double(beta2), t)).squareRoot() / (1 - Adam.power(Double(beta1), t)))
         let c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, wd = weightDecay
         let o = range.lowerBound
-        ddp_adam_update(p + o, g + o, pm + o, pv + o, range.count, alpha, c1, c2, eps, wd, lr)
+        ddp_adam_update(p + o, gradients, Int32(sources), sources == 1 ? 1 : 1 / Float(sources), pm + o, pv + o, range.count,
+                        alpha, c1, c2, eps, wd, lr)
     }
 
     /// bᵗ by repeated squaring (exact for the small integer powers of early steps).

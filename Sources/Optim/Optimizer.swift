@@ -38,12 +38,18 @@ extension Optimizer {
     /// (`DataParallel.update`).
     public func step(learningRate override: Float? = nil, ranges: [Range<Int>]? = nil) {
         if let maxNorm = globalClipNorm { GradientClipping.clipByGlobalNorm(parameters, maxNorm: maxNorm) }
+        forEachUpdate(learningRate: override, ranges: ranges) { applyUpdate($0, learningRate: $1, step: $2) }
+    }
+
+    /// Calls `update` with each range to update (`ranges`, else every trainable run), the
+    /// learning rate and the 1-based step number, then counts the step.
+    func forEachUpdate(learningRate override: Float?, ranges: [Range<Int>]?, _ update: (Range<Int>, Float, Int) -> Void) {
         let lr = override ?? learningRate(stepCount)
         let t = stepCount + 1
         if let ranges {
-            for r in ranges { applyUpdate(r, learningRate: lr, step: t) }
+            for r in ranges { update(r, lr, t) }
         } else {
-            parameters.forEachTrainableRange { applyUpdate($0, learningRate: lr, step: t) }
+            parameters.forEachTrainableRange { update($0, lr, t) }
         }
         stepCount = t
     }
@@ -64,6 +70,29 @@ extension Optimizer {
         }
         for b in stateBuffers { buffers[b.name]!.withUnsafeBufferPointer { b.storage.base.update(from: $0.baseAddress!, count: b.count) } }
         self.stepCount = stepCount
+    }
+}
+
+/// An optimizer whose update pass can take each gradient as the mean over several ranks'
+/// gradient arenas (same layout), read where they are: the reduce-scatter of a sharded update
+/// fused into the update, which then neither writes the averages nor reads them back
+/// (`DataParallel`). The mean is the sum in arena order times 1/count, as every averaging path
+/// computes it, so the result has the bits of averaging first and stepping after.
+public protocol GradientAveragingOptimizer: Optimizer {
+    /// `applyUpdate` with the gradient of each element in `range` the mean of `arenas`.
+    func applyUpdate(_ range: Range<Int>, learningRate lr: Float, step t: Int, averaging arenas: [UnsafePointer<Float>])
+}
+
+extension GradientAveragingOptimizer {
+    /// `step` over `ranges` with the gradients the mean of `arenas`; `around` runs each range's
+    /// update (its second argument), e.g. to time it. There is no global-norm clipping here:
+    /// that needs every average before any update.
+    public func step(learningRate override: Float? = nil, ranges: [Range<Int>], averaging arenas: [UnsafePointer<Float>],
+                     around: (Range<Int>, () -> Void) -> Void = { $1() }) {
+        precondition(globalClipNorm == nil, "a step averaging the gradients in its pass cannot clip by global norm")
+        forEachUpdate(learningRate: override, ranges: ranges) { range, lr, t in
+            around(range) { applyUpdate(range, learningRate: lr, step: t, averaging: arenas) }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 #include "SkinnyGEMM.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ enum { WRITE, ACCUMULATE, STREAM };
  * sum over q < kc of A(r, q) B[q * ldb + j], with A(r, q) = a[r * ars + q * aks] broadcast
  * and B's row q loaded as vectors. Rows past `mr` repeat the last real row (computed, not
  * stored), so the loop has no row tests. C(r, j) is stored at c[r * crs + j * ccs] as `mode`
- * says. Every `every` k steps it also fetches the NV lines of one row of `next` into L2, for
+ * says; returns whether every stored value is within +-DDP_SKINNY_GEMM_BOUND (NaN is not). Every `every` k steps it also fetches the NV lines of one row of `next` into L2, for
  * `nextRows` rows a row apart (the next column strip; `tiles` divides it among row blocks). */
 /* B's rows are strided (one weight row apart), which the hardware prefetcher follows poorly:
  * fetching 8 rows ahead took the GAN's products with cold weights from 13.6 to 12.3 ms. */
@@ -23,7 +24,7 @@ enum { WRITE, ACCUMULATE, STREAM };
 /* Fully unrolled tile loops, so that GCC as well as Clang keeps the accumulators in registers. */
 #define UNROLL _Pragma("GCC unroll 8")
 #define DEFINE_TILE(NAME, MR, NV)                                                                   \
-    __attribute__((target("avx512f"))) static void NAME(int kc, const float *a, long ars, long aks,  \
+    __attribute__((target("avx512f"))) static int NAME(int kc, const float *a, long ars, long aks,  \
         const float *restrict b, long ldb, float *c, long crs, long ccs, int mr, int w,             \
         int mode, const float *next, int nextRows, int every) {                                      \
         __mmask16 mask[NV];                                                                          \
@@ -54,6 +55,8 @@ enum { WRITE, ACCUMULATE, STREAM };
                 UNROLL for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]); \
             }                                                                                        \
         }                                                                                            \
+        const __m512 bound = _mm512_set1_ps(DDP_SKINNY_GEMM_BOUND);                                  \
+        __mmask16 outside = 0;                                                                       \
         if (mr == MR && ccs == 1) {                                                                  \
             /* A full tile (the common case) goes straight from the registers to C: a weight      \
              * gradient sums only k = the batch per tile, so a detour would cost ~5% there. */     \
@@ -62,12 +65,13 @@ enum { WRITE, ACCUMULATE, STREAM };
                     float *out = c + r * crs + 16 * v;                                               \
                     __m512 x = acc[r][v];                                                            \
                     if (mode == ACCUMULATE) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out)); \
+                    outside |= _mm512_mask_cmp_ps_mask(mask[v], _mm512_abs_ps(x), bound, _CMP_NLE_UQ); \
                     if (mode == STREAM && mask[v] == 0xFFFF && !((unsigned long)out & 63))           \
                         _mm512_stream_ps(out, x);                                                    \
                     else                                                                             \
                         _mm512_mask_storeu_ps(out, mask[v], x);                                      \
                 }                                                                                    \
-            return;                                                                                  \
+            return outside == 0;                                                                     \
         }                                                                                            \
         /* Otherwise spill through a fixed-index buffer: indexing `acc` by the runtime `mr` would \
          * make the compiler keep the accumulators in memory inside the loop. */                     \
@@ -80,22 +84,28 @@ enum { WRITE, ACCUMULATE, STREAM };
                 for (int v = 0; v < NV; v++) {                                                       \
                     __m512 x = _mm512_load_ps(tile[r] + 16 * v);                                     \
                     if (mode == ACCUMULATE) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], out + 16 * v)); \
+                    outside |= _mm512_mask_cmp_ps_mask(mask[v], _mm512_abs_ps(x), bound, _CMP_NLE_UQ); \
                     _mm512_mask_storeu_ps(out + 16 * v, mask[v], x);                                 \
                 }                                                                                    \
             }                                                                                        \
-        } else {                                                                                     \
-            for (int j = 0; j < w; j++) {                                                            \
-                float *out = c + j * ccs;                                                            \
-                for (int r = 0; r < mr; r++)                                                         \
-                    out[r * crs] = mode == ACCUMULATE ? out[r * crs] + tile[r][j] : tile[r][j];      \
+            return outside == 0;                                                                     \
+        }                                                                                            \
+        int within = 1;                                                                              \
+        for (int j = 0; j < w; j++) {                                                                \
+            float *out = c + j * ccs;                                                                \
+            for (int r = 0; r < mr; r++) {                                                           \
+                const float x = mode == ACCUMULATE ? out[r * crs] + tile[r][j] : tile[r][j];         \
+                within &= fabsf(x) <= DDP_SKINNY_GEMM_BOUND;                                         \
+                out[r * crs] = x;                                                                    \
             }                                                                                        \
         }                                                                                            \
+        return within;                                                                               \
     }
 
 DEFINE_TILE(tile8x48, 8, 3)
 DEFINE_TILE(tile6x64, 6, 4)
 
-typedef void (*tile_fn)(int, const float *, long, long, const float *, long, float *, long, long, int, int, int,
+typedef int (*tile_fn)(int, const float *, long, long, const float *, long, float *, long, long, int, int, int,
                         const float *, int, int);
 
 static long padded(long count, long block) { return (count + block - 1) / block * block; }
@@ -104,17 +114,18 @@ static long padded(long count, long block) { return (count + block - 1) / block 
  * The tile shape is the one that computes fewer padded elements. Rows outer when the rows
  * operand is the large one (it is then read once), columns outer otherwise (each column strip
  * of B' stays in cache while every row block passes over it). */
-static void tiles(int m, int n, int k, const float *a, long ars, long aks, const float *b, long ldb,
-                  float *c, long crs, long ccs, int mode, int rowsOuter) {
+static int tiles(int m, int n, int k, const float *a, long ars, long aks, const float *b, long ldb,
+                 float *c, long crs, long ccs, int mode, int rowsOuter) {
     const int wide = padded(m, 6) * padded(n, 64) < padded(m, 8) * padded(n, 48);
     const int mrMax = wide ? 6 : 8, nr = wide ? 64 : 48;
     const tile_fn tile = wide ? tile6x64 : tile8x48;
+    int within = 1;
     if (rowsOuter) {
         for (int i = 0; i < m; i += mrMax)
             for (int j = 0; j < n; j += nr)
-                tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
-                     m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode, NULL, 0, 1);
-        return;
+                within &= tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
+                               m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode, NULL, 0, 1);
+        return within;
     }
     /* The first row block of a strip streams it from memory, the others find it in L2; they
      * also fetch the next strip into L2, a share of its rows each, spread over their k steps,
@@ -124,10 +135,11 @@ static void tiles(int m, int n, int k, const float *a, long ars, long aks, const
         for (int i = 0, block = 0; i < m; i += mrMax, block++) {
             const int first = (block - 1) * share;
             const int rows = j + nr < n && block > 0 && first < k ? (k - first < share ? k - first : share) : 0;
-            tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
-                 m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode,
-                 rows ? b + j + nr + (long)first * ldb : NULL, rows, rows ? k / rows : 1);
+            within &= tile(k, a + i * ars, ars, aks, b + j, ldb, c + i * crs + j * ccs, crs, ccs,
+                           m - i < mrMax ? m - i : mrMax, n - j < nr ? n - j : nr, mode,
+                           rows ? b + j + nr + (long)first * ldb : NULL, rows, rows ? k / rows : 1);
         }
+    return within;
 }
 
 /* A per-thread buffer for the transposed batch operand of op(A) B^T, freed when the thread ends. */
@@ -231,9 +243,9 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
          * anything read or averaged next. */
         const int stream = transA && mode == WRITE && (long)m * n * 4 >= STREAM_BYTES_MIN &&
                            __atomic_load_n(&streaming, __ATOMIC_RELAXED);
-        tiles(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, c, ldc, 1, stream ? STREAM : mode, 0);
+        const int within = tiles(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, c, ldc, 1, stream ? STREAM : mode, 0);
         if (stream) _mm_sfence();
-        return 1;
+        return within ? 2 : 1;
     }
     /* op(A) B^T with B [n x k] the weights: computed as C^T = B op(A)^T, B's rows broadcast in
      * place and op(A)^T [k x m] the vector operand (a transposed copy when A is not). */
@@ -247,8 +259,7 @@ int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a,
         vectors = t;
         ldv = m;
     }
-    tiles(n, m, k, b, ldb, 1, vectors, ldv, c, 1, ldc, mode, 1);
-    return 1;
+    return tiles(n, m, k, b, ldb, 1, vectors, ldv, c, 1, ldc, mode, 1) ? 2 : 1;
 }
 
 #else

@@ -5,24 +5,31 @@ import SkinnyGEMM
 /// most 256 rows on one side and a weight matrix on the other when this rank runs one thread:
 /// `SkinnyGEMM` computes those without packing the weights (docs/performance.md).
 public enum BLAS {
+    /// Values the skinny kernel checks while it stores them (`gemm`'s result): 2¹⁰⁰, so that
+    /// a sum of up to 2²⁷ of them, an average over that many ranks, is finite.
+    public static let checkedBound: Float = DDP_SKINNY_GEMM_BOUND
+
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, with leading dimensions for strided sub-matrices.
-    @inline(__always)
+    /// Returns true when the skinny kernel computed it and every value stored is within
+    /// ±`checkedBound` (so finite); false says nothing either way.
+    @inline(__always) @discardableResult
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if m == 0 || n == 0 { return }
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+        if m == 0 || n == 0 { return false }
         if k == 0 {
             for i in 0..<m { let row = c + i * ldc; for j in 0..<n { row[j] *= beta } }
-            return
+            return false
         }
-        if alpha == 1, singleThreaded,
-           ddp_skinny_gemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda),
-                           b, Int32(ldb), beta, c, Int32(ldc)) != 0 {
-            return
+        if alpha == 1, singleThreaded {
+            let done = ddp_skinny_gemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda),
+                                       b, Int32(ldb), beta, c, Int32(ldc))
+            if done != 0 { return done == 2 }
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        return false
     }
 
     /// Matrix product of two 2-D tensors into `c` (which must have the output shape).

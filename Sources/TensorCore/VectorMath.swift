@@ -280,6 +280,22 @@ public enum VectorMath {
         return (s0 + s1) + (s2 + s3) == Vector()
     }
 
+    /// Whether every one of `count` floats is within ±`bound` (NaN is not): the check that
+    /// `BLAS.gemm`'s kernel makes while storing, for values some other kernel wrote.
+    public static func allWithin(_ x: UnsafePointer<Float>, count: Int, bound: Float) -> Bool {
+        let high = Vector(repeating: bound), low = -high
+        func within(_ v: Vector) -> SIMDMask<Bits> { (v .<= high) .& (v .>= low) }
+        var within0 = SIMDMask<Bits>(repeating: true), within1 = within0
+        var i = 0
+        while i + 2 * width <= count {
+            within0 .&= within(load(x + i, width))
+            within1 .&= within(load(x + i + width, width))
+            i += 2 * width
+        }
+        forEachVector(count - i) { j, lanes in within0 .&= within(load(x + i + j, lanes)) }
+        return all(within0 .& within1)
+    }
+
     /// Σ aᵢ·bᵢ over `count` floats.
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var s = Vector()

@@ -31,13 +31,20 @@ final class ShardedUpdateTests: XCTestCase {
         var values: [[Float]]
         var m: [Float]
         var v: [Float]
-        /// Each rank's non-finite reports, one per step ("" when finite).
+        /// Each rank's non-finite reports, one per step (the count of non-finite values, 0 when finite).
         var reports: [[Float]]
+        /// Each rank's steps, 1 where backward averaged no bucket (the update averages them).
+        var averagedInUpdate: [[Float]]
     }
 
-    private func train(sharded: Bool, frozen: Bool, clip: Float? = nil, poisonStep: Int? = nil) throws -> Outcome {
-        let group = InProcessGroup(size: 3)
-        let values = LockedArrays(count: 3), state = LockedArrays(count: 2), reports = LockedArrays(count: 3)
+    /// Four steps of a tiny model on `ranks` in-process ranks. At `poisonStep` rank 1's input
+    /// is scaled so that its gradient overflows; at `hugeStep` so that it is finite but beyond
+    /// `BLAS.checkedBound` (the last step: Adam's second moment then overflows).
+    private func train(ranks: Int = 3, sharded: Bool, frozen: Bool, clip: Float? = nil, poisonStep: Int? = nil,
+                       hugeStep: Int? = nil) throws -> Outcome {
+        let group = InProcessGroup(size: ranks)
+        let values = LockedArrays(count: ranks), state = LockedArrays(count: 2), reports = LockedArrays(count: ranks)
+        let inUpdate = LockedArrays(count: ranks)
         try group.run { rank, comm in
             let w = Variable(Tensor([0.5, -1, 2, 0.25, 1, -0.5], shape: [3, 2]), requiresGrad: true, name: "w")
             let ice = Variable(Tensor([1, 2, 3], shape: [3]), requiresGrad: !frozen, name: "frozen")
@@ -48,14 +55,16 @@ final class ShardedUpdateTests: XCTestCase {
             let parallel = DataParallel(flat, comm: comm, firstBucketBytes: 8, bucketBytes: 8, sharedMemory: sharded,
                                         optimizer: sharded ? adam : nil)
             XCTAssertEqual(parallel.shardsUpdate, sharded)
+            XCTAssertEqual(parallel.averagesInUpdate, sharded)
             XCTAssertEqual(flat.valuesSharedAcrossRanks, sharded && !frozen)
-            var seen: [Float] = []
+            var seen: [Float] = [], averagedInUpdate: [Float] = []
             for step in 0..<4 {
                 flat.discardGradients()
-                let scale: Float = step == poisonStep && rank == 1 ? 1e30 : 1
+                let scale: Float = rank != 1 ? 1 : step == poisonStep ? 1e30 : step == hugeStep ? 3e15 : 1
                 let x = Variable(Tensor((0..<6).map { Float($0 + 3 * rank + step) * scale }, shape: [2, 3]))
                 let y = x.matmul(w) + b
                 parallel.backward((y * y).sum() + (ice * ice).sum())
+                averagedInUpdate.append(parallel.lastStats.bucketIntervals.isEmpty ? 1 : 0)
                 if let bad = parallel.nonFiniteGradient(prefix: "net/") {
                     XCTAssertEqual(bad.parameter, "net/w", "rank \(rank)")
                     seen.append(Float(bad.count))
@@ -66,16 +75,17 @@ final class ShardedUpdateTests: XCTestCase {
             }
             values.set(rank, Array(flat.valueBuffer))
             reports.set(rank, seen)
+            inUpdate.set(rank, averagedInUpdate)
             if rank == 0 {
                 state.set(0, Array(adam.stateBuffer(named: "m")!.buffer))
                 state.set(1, Array(adam.stateBuffer(named: "v")!.buffer))
             }
         }
-        return Outcome(values: values.all, m: state.all[0], v: state.all[1], reports: reports.all)
+        return Outcome(values: values.all, m: state.all[0], v: state.all[1], reports: reports.all, averagedInUpdate: inUpdate.all)
     }
 
     private func assertSame(_ sharded: Outcome, _ replicated: Outcome, _ what: String) {
-        for r in 0..<3 {
+        for r in sharded.values.indices {
             XCTAssertEqual(sharded.values[r], replicated.values[0], "\(what): rank \(r)")
             XCTAssertEqual(sharded.reports[r], replicated.reports[0], "\(what): rank \(r)'s non-finite reports")
         }
@@ -83,28 +93,76 @@ final class ShardedUpdateTests: XCTestCase {
         XCTAssertEqual(sharded.v, replicated.v, what)
     }
 
+    /// With Adam the update averages in its pass (two ranks, and three in rank order); the
+    /// bits are those of every rank averaging and updating everything.
     func testShardedUpdateEqualsEveryRankUpdatingEverything() throws {
-        for frozen in [true, false] {
-            let sharded = try train(sharded: true, frozen: frozen), replicated = try train(sharded: false, frozen: frozen)
-            assertSame(sharded, replicated, frozen ? "private values" : "shared values")
-            if frozen { XCTAssertEqual(Array(sharded.values[0][6..<9]), [1, 2, 3], "frozen parameters stay untouched") }
+        for ranks in [2, 3] {
+            for frozen in [true, false] {
+                let sharded = try train(ranks: ranks, sharded: true, frozen: frozen)
+                let replicated = try train(ranks: ranks, sharded: false, frozen: frozen)
+                assertSame(sharded, replicated, "\(ranks) ranks, " + (frozen ? "private values" : "shared values"))
+                XCTAssertEqual(sharded.averagedInUpdate, Array(repeating: [1, 1, 1, 1], count: ranks), "backward averaged")
+                if frozen { XCTAssertEqual(Array(sharded.values[0][6..<9]), [1, 2, 3], "frozen parameters stay untouched") }
+            }
         }
     }
 
+    /// Clipping needs every average first: those steps average during backward.
     func testClippingByGlobalNormSeesEveryAverage() throws {
         for frozen in [true, false] {
             let sharded = try train(sharded: true, frozen: frozen, clip: 1), replicated = try train(sharded: false, frozen: frozen, clip: 1)
             assertSame(sharded, replicated, "clipped")
+            XCTAssertEqual(sharded.averagedInUpdate, Array(repeating: [0, 0, 0, 0], count: 3), "clipped steps averaged in the update")
             XCTAssertNotEqual(sharded.values[0], try train(sharded: true, frozen: frozen).values[0], "the clip changed nothing")
         }
     }
 
     func testEveryRankNamesANonFiniteAverageAndSkipsTheUpdate() throws {
-        for frozen in [true, false] {
-            let sharded = try train(sharded: true, frozen: frozen, poisonStep: 2)
-            let replicated = try train(sharded: false, frozen: frozen, poisonStep: 2)
-            XCTAssertEqual(sharded.reports[0].map { $0 > 0 }, [false, false, true, false])
-            assertSame(sharded, replicated, "poisoned")
+        for ranks in [2, 3] {
+            for frozen in [true, false] {
+                let sharded = try train(ranks: ranks, sharded: true, frozen: frozen, poisonStep: 2)
+                let replicated = try train(ranks: ranks, sharded: false, frozen: frozen, poisonStep: 2)
+                XCTAssertEqual(sharded.reports[0].map { $0 > 0 }, [false, false, true, false])
+                assertSame(sharded, replicated, "\(ranks) ranks, poisoned")
+            }
+        }
+    }
+
+    /// Every rank's gradient finite, their sum not: only averaging first sees it, as the
+    /// all-ranks average does, and every rank names it and skips the update.
+    func testFiniteGradientsWhoseSumOverflowsAreNamed() throws {
+        for sharded in [true, false] {
+            let group = InProcessGroup(size: 2)
+            let reports = LockedArrays(count: 2)
+            try group.run { rank, comm in
+                let w = Variable(Tensor(repeating: 0.5, shape: [20]), requiresGrad: true, name: "w")
+                let flat = FlatParameters([w])
+                let adam = Adam(flat, learningRate: 0.01)
+                let parallel = DataParallel(flat, comm: comm, sharedMemory: sharded, optimizer: sharded ? adam : nil)
+                var c = [Float](repeating: 1, count: 20)
+                c[3] = 2e38
+                flat.discardGradients()
+                parallel.backward((w * Variable(Tensor(c, shape: [20]))).sum())
+                let bad = parallel.nonFiniteGradient()
+                if bad == nil { parallel.update(adam, learningRate: 0.01) }
+                reports.set(rank, [Float(bad?.count ?? 0), bad?.example ?? 0] + Array(flat.valueBuffer))
+            }
+            for r in 0..<2 {
+                XCTAssertEqual(Array(reports.all[r][0..<2]), [1, .infinity], "sharded \(sharded), rank \(r)")
+                XCTAssertEqual(Array(reports.all[r][2...]), Array(repeating: 0.5, count: 20), "sharded \(sharded): updated")
+            }
+        }
+    }
+
+    /// A finite gradient beyond the bound that makes averages certainly finite: every rank
+    /// averages first, finds the averages finite, and updates as without sharding.
+    func testAGradientBeyondTheBoundIsAveragedFirstAndApplied() throws {
+        for ranks in [2, 3] {
+            let sharded = try train(ranks: ranks, sharded: true, frozen: false, hugeStep: 3)
+            let replicated = try train(ranks: ranks, sharded: false, frozen: false, hugeStep: 3)
+            XCTAssertEqual(sharded.reports[0], [0, 0, 0, 0], "a finite gradient was reported")
+            assertSame(sharded, replicated, "\(ranks) ranks, huge gradient")
+            XCTAssertNotEqual(sharded.values[0], try train(ranks: ranks, sharded: true, frozen: false).values[0], "the huge step changed nothing")
         }
     }
 }

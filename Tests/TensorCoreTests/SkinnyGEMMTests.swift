@@ -55,7 +55,7 @@ final class SkinnyGEMMTests: XCTestCase {
                 out.update(from: start, count: start.count)
                 let took = ddp_skinny_gemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k),
                                            a, Int32(lda), b, Int32(ldb), beta, out, Int32(ldc))
-                XCTAssertEqual(took, 1, "case \(index) should use the kernel")
+                XCTAssertEqual(took, 2, "case \(index) should use the kernel, its values all within the bound")
                 var wrong: [String] = []
                 for i in 0..<c.m {
                     for j in 0..<c.n {
@@ -104,12 +104,38 @@ final class SkinnyGEMMTests: XCTestCase {
             BLAS.threads = threads
             defer { BLAS.threads = saved }
             var c = [Float](repeating: 0, count: m * n)
-            c.withUnsafeMutableBufferPointer { o in
+            let checked = c.withUnsafeMutableBufferPointer { o in
                 BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: o.baseAddress!, ldc: n)
             }
+            XCTAssertEqual(checked, threads == 1, "only the kernel checks the values it stores")
             return c
         }
         let skinny = product(threads: 1), openBLAS = product(threads: 2)
         for i in 0..<m * n { XCTAssertEqual(skinny[i], openBLAS[i], accuracy: 1e-4) }
+    }
+
+    /// The kernel reports a stored value beyond ±2¹⁰⁰, an infinity or a NaN, wherever it lands:
+    /// a full tile, a partial one, the streamed path, the transposed (input-gradient) layout,
+    /// and a value that only the addition of beta 1 pushes out.
+    func testReportsValuesOutsideTheBound() throws {
+        try XCTSkipUnless(BLAS.skinnyKernel, "this CPU has no AVX-512F: products go to OpenBLAS")
+        for (index, c) in Self.cases.enumerated() {
+            let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
+            let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
+            let lda = aCols, ldb = bCols, ldc = c.alignedC ? (c.n + 15) / 16 * 16 : c.n
+            let b = operand(rows: bRows, cols: bCols, ld: ldb, seed: index)
+            let out = UnsafeMutableRawPointer.allocate(byteCount: c.m * ldc * 4, alignment: 64)
+                .bindMemory(to: Float.self, capacity: c.m * ldc)
+            defer { out.deallocate() }
+            for (bad, beta) in [(Float(1e31), Float(0)), (.infinity, 0), (.nan, 0), (0, 1)] {
+                var a = operand(rows: aRows, cols: aCols, ld: lda, seed: index + 7)
+                // The last element of A's last row reaches C's last row (or column) in every layout.
+                a[a.count - 1] = bad
+                out.update(repeating: beta == 1 ? 2e30 : 0, count: c.m * ldc)
+                let took = ddp_skinny_gemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k),
+                                           a, Int32(lda), b, Int32(ldb), beta, out, Int32(ldc))
+                XCTAssertEqual(took, 1, "case \(index): \(bad) with beta \(beta) should be reported")
+            }
+        }
     }
 }

@@ -261,4 +261,23 @@ final class VectorMathTests: XCTestCase {
         }
         XCTAssertTrue(VectorMath.allFinite([Float](), count: 0))
     }
+
+    /// Every position of vector lanes, the unrolled pair and the tail; ±bound itself is within.
+    func testAllWithinFindsEveryValueOutsideTheBound() {
+        let bound: Float = 0x1p100
+        for count in [0, 5, 8, 16, 37] {
+            let base = (0..<count).map { Float($0 % 2 == 0 ? 1 : -1) * (Float($0) + 0.5) }
+            XCTAssertTrue(VectorMath.allWithin(base, count: count, bound: bound), "\(count)")
+            for i in 0..<count {
+                for bad in [Float.nan, .infinity, -.infinity, bound.nextUp, -bound.nextUp] {
+                    var x = base
+                    x[i] = bad
+                    XCTAssertFalse(VectorMath.allWithin(x, count: count, bound: bound), "\(bad) at \(i) of \(count)")
+                }
+                var x = base
+                x[i] = -bound
+                XCTAssertTrue(VectorMath.allWithin(x, count: count, bound: bound), "-bound at \(i) of \(count)")
+            }
+        }
+    }
 }

@@ -7,9 +7,14 @@
 #ifndef ADAM_KERNEL_H
 #define ADAM_KERNEL_H
 
-/* For i < n: m = m + (g - m) c1; v = v + (g g - v) c2; p = (p - p wd lr) - (m alpha) / (sqrt(v) + eps).
- * With wd = 0 the decay term is exactly zero, so one loop serves Adam and AdamW. */
-void ddp_adam_update(float *p, const float *g, float *m, float *v, long n, float alpha, float c1, float c2,
-                     float eps, float wd, float lr);
+/* For i < n, with the gradient g = (((g[0][i] + g[1][i]) + g[2][i]) + ...) * scale over
+ * `sources` arenas: m = m + (g - m) c1; v = v + (g g - v) c2;
+ * p = (p - p wd lr) - (m alpha) / (sqrt(v) + eps).
+ * One source with scale 1 is a plain update (x * 1 is exact). Several are the ranks' gradient
+ * arenas of a sharded update, averaged inside this pass: the sum in rank order times 1/N is
+ * how every averaging path averages, so the bits are those of averaging first. With wd = 0 the
+ * decay term is exactly zero, so one loop serves Adam and AdamW. */
+void ddp_adam_update(float *p, const float *const *g, int sources, float scale, float *m, float *v, long n,
+                     float alpha, float c1, float c2, float eps, float wd, float lr);
 
 #endif

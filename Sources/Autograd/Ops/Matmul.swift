@@ -61,8 +61,10 @@ extension Variable {
             }
             if weight.requiresGrad {
                 let (gw, acc) = weight.gradSlot()
-                BLAS.gemm(transA: true, m: inFeatures, n: units, k: rows, a: x.value.data, lda: inFeatures,
-                          b: gz.data, ldb: units, beta: acc ? 1 : 0, c: gw.data, ldc: units)
+                if BLAS.gemm(transA: true, m: inFeatures, n: units, k: rows, a: x.value.data, lda: inFeatures,
+                             b: gz.data, ldb: units, beta: acc ? 1 : 0, c: gw.data, ldc: units) {
+                    weight.markGradChecked()
+                }
             }
             if let bias, bias.requiresGrad {
                 let (gb, acc) = bias.gradSlot()

@@ -9,9 +9,16 @@
 #ifndef SKINNY_GEMM_H
 #define SKINNY_GEMM_H
 
+/* Bound on the values the kernel reports as checked: 2^100, so that the sum of up to 2^27
+ * of them (a gradient averaged over that many ranks) is still finite. */
+#define DDP_SKINNY_GEMM_BOUND 0x1p100f
+
 /* C[m x n] = op(A) op(B) (beta 0) or C + op(A) op(B) (beta 1), row-major, like cblas_sgemm
- * with alpha 1. Returns 1 when it computed the product, 0 when the shape, beta or CPU is not
- * one it handles (nothing was written; use cblas_sgemm). */
+ * with alpha 1. Returns 0 when the shape, beta or CPU is not one it handles (nothing was
+ * written; use cblas_sgemm); else 2 when every value it stored is within
+ * +-DDP_SKINNY_GEMM_BOUND (so finite), 1 when not. The check is made on the registers before
+ * they are stored, which costs nothing next to the k multiply-adds behind each value, and
+ * spares a caller that needs it (a weight gradient about to be averaged) reading C again. */
 int ddp_skinny_gemm(int transA, int transB, int m, int n, int k, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc);
 

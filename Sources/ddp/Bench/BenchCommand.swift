@@ -19,7 +19,10 @@ import Training
 ///   model and after each, keeping the best, so a neighbour's burst during one measurement
 ///   cannot flatter the ratio;
 /// - `allreduce`: how gradients were averaged ("shared memory", "mpi", "in-process", "none"),
-///   and `sharded_update`: whether the optimizer update was split across the ranks;
+///   `sharded_update`: whether the optimizer update was split across the ranks, and
+///   `averaged_in_update`: whether that update averaged the gradients in its own pass (then
+///   backward averages nothing, and the reading of the other ranks' gradients is optimizer
+///   time, not `allreduce_ms`: docs/performance.md);
 /// - `allreduce_ms`: the slowest rank's median per step of the gradient allreduce time (both
 ///   networks for the GAN, also given per network);
 /// - `exposed_comm_ms`: communication on the critical path, the part backward did not hide: in
@@ -189,6 +192,7 @@ struct Bench {
                                   parameters: Double(job.parameters), flopsPerStep: job.flopsPerStep)
         return ModelRun(model: model, loss: job.loss, networks: job.networks.map(\.name),
                         allreduce: job.networks[0].parallel.allreduceMethod, shardedUpdate: job.networks[0].parallel.shardsUpdate,
+                        averagedInUpdate: job.networks[0].parallel.averagesInUpdate,
                         ranks: comm.allgather(figures.encoded).map(RankFigures.init(decoding:)))
     }
 
@@ -222,7 +226,7 @@ struct Bench {
         let allreduce = ranks.map { $0.allreduceMs[0] }.max()!, exposed = criticalWait(ranks, networks: Array(1..<ranks[0].waitMs.count))
         var fields: [(String, String)] = [
             ("model", "\"\(model.rawValue)\""), ("backend", "\"\(backend)\""), ("allreduce", "\"\(run.allreduce)\""),
-            ("sharded_update", "\(run.shardedUpdate)"), ("ranks", "\(ranks.count)"),
+            ("sharded_update", "\(run.shardedUpdate)"), ("averaged_in_update", "\(run.averagedInUpdate)"), ("ranks", "\(ranks.count)"),
             ("threads_per_rank", "\(threads)"), ("batch_per_rank", "\(Int(b))"), ("params", "\(Int(first.parameters))"),
             ("steps", "\(steps)"), ("warmup", "\(warmup)"), ("loss", "\"\(run.loss)\""),
             ("gflop_per_step", fixed(flops / 1e9, 4)),

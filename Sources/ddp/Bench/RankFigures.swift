@@ -40,5 +40,7 @@ struct ModelRun {
     let allreduce: String
     /// Whether the optimizer update was split across ranks (`DataParallel.shardsUpdate`).
     let shardedUpdate: Bool
+    /// Whether that update averaged the gradients in its pass (`DataParallel.averagesInUpdate`).
+    let averagedInUpdate: Bool
     let ranks: [RankFigures]
 }
