@@ -127,21 +127,11 @@ final class SharedGradients: @unchecked Sendable {
 
     /// Returns when every rank has marked every bucket final for the current step: all
     /// gradients are in the arenas, and every `publishOutOfBound` of the step is visible.
-    func waitReady() {
-        let s = step
-        monitor.setPhase(label)
-        monitor.track(.allreduce, bytes: 0) {
-            for q in 0..<size where q != rank {
-                for b in buckets.indices { wait(ready[q] + b, s) }
-            }
-        }
-    }
+    func waitReady() { waitForEveryBucket(ready) }
 
     /// Whether some rank's gradients of the current step are not all within
     /// ±`BLAS.checkedBound` (after `waitReady`).
-    func anyOutOfBound() -> Bool {
-        (0..<size).contains { ddp_flag_load(outOfBound[$0]) == step }
-    }
+    func anyOutOfBound() -> Bool { raisedThisStep(outOfBound) }
 
     /// Whether every other rank has marked bucket `b` final for the current step (no waiting).
     func isReady(_ b: Int) -> Bool {
@@ -166,20 +156,26 @@ final class SharedGradients: @unchecked Sendable {
     /// Returns when every rank has averaged its chunk of every bucket: this rank's arena holds
     /// the average (with `scatterOnly`, in its shard), and no rank touches it again before this
     /// rank's next `publishReady`.
-    func waitAveraged() {
+    func waitAveraged() { waitForEveryBucket(done) }
+
+    /// Whether every average of the current step is finite (after `waitAveraged`: the flags
+    /// were published before the chunks' `done`).
+    func averagesFinite() -> Bool { !raisedThisStep(nonFinite) }
+
+    /// Waits until every other rank's per-bucket `flags` reached the current step.
+    private func waitForEveryBucket(_ flags: [UnsafeMutablePointer<UInt32>]) {
         let s = step
         monitor.setPhase(label)
         monitor.track(.allreduce, bytes: 0) {
             for q in 0..<size where q != rank {
-                for b in buckets.indices { wait(done[q] + b, s) }
+                for b in buckets.indices { wait(flags[q] + b, s) }
             }
         }
     }
 
-    /// Whether every average of the current step is finite (after `waitAveraged`: the flags
-    /// were published before the chunks' `done`).
-    func averagesFinite() -> Bool {
-        !(0..<size).contains { ddp_flag_load(nonFinite[$0]) == step }
+    /// Whether some rank raised its one-word `flags` in the current step.
+    private func raisedThisStep(_ flags: [UnsafeMutablePointer<UInt32>]) -> Bool {
+        (0..<size).contains { ddp_flag_load(flags[$0]) == step }
     }
 
     /// With `scatterOnly`, copies the other ranks' averaged chunks into this rank's arena, so
