@@ -193,9 +193,10 @@ public final class DataParallel {
     /// rank's share of it followed by the exchange of new values, which leaves every rank with
     /// the parameters a full update would have given.
     public func update(_ optimizer: Optimizer, learningRate: Float) {
-        guard let shared, let shardedOptimizer, shardedOptimizer === optimizer else {
-            return optimizer.step(learningRate: learningRate)
-        }
+        // Sharded, this rank's arena holds only its share of the averages, or none of them.
+        precondition(shardedOptimizer == nil || shardedOptimizer === optimizer,
+                     "DataParallel.update: the \(label) are sharded for the optimizer given at init, not this one")
+        guard let shared, shardedOptimizer != nil else { return optimizer.step(learningRate: learningRate) }
         // Only trainable elements travel: non-trainable ones (batch-norm moving statistics)
         // stay each rank's own, as without sharding.
         for q in updateRanges.indices { updateRanges[q].removeAll(keepingCapacity: true) }
