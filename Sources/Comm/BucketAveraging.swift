@@ -28,12 +28,8 @@ struct BucketTiming {
 /// own core either way; done here it does not depend on the scheduler running a reducer thread
 /// promptly. With a reducer thread, some runs under Linux's EEVDF scheduler let backward use up
 /// its time slice first: the GAN's averaging then took 2.2–2.4 ms a step instead of 0.3.
-///
-/// With `publishOnly` (a step whose update averages in its own pass) it only publishes the
-/// buckets, and `finish` returns at once.
 final class InlineSharedAveraging: BucketAveraging {
     private let shared: SharedGradients
-    var publishOnly = false
     private var launched = 0
     private var averaged = 0
     private var timings: [BucketTiming] = []
@@ -46,15 +42,10 @@ final class InlineSharedAveraging: BucketAveraging {
     func launch(_ bucket: Int, _ range: Range<Int>) {
         shared.publishReady(bucket)
         launched = bucket + 1
-        if publishOnly { return }
         while averaged < launched && shared.isReady(averaged) { duringBackward += averageNext() }
     }
 
     func finish() -> (timings: [BucketTiming], duringBackward: Double) {
-        if publishOnly {
-            launched = 0
-            return ([], 0)
-        }
         while averaged < launched { _ = averageNext() }
         shared.waitAveraged()
         defer {

@@ -298,7 +298,6 @@ public final class DataParallel {
         } else {
             reduction = .averaged
         }
-        (averaging as? InlineSharedAveraging)?.publishOnly = reduction == .published
         let fault = synchronize ? injectTestFaults() : nil
         guard synchronize && comm.size > 1 else {
             timeline?.begin(.backward, network: timelineNetwork)
@@ -358,11 +357,8 @@ public final class DataParallel {
     public func finishGradients() {
         guard let backwardStart = pending, let averaging else { return }
         pending = nil
-        if reduction == .published {
-            // Nothing to wait for yet: `resolvePublished` waits for the other ranks.
-            _ = averaging.finish()
-            return lastStats = Stats()
-        }
+        // Nothing was averaged, nothing to wait for yet: `resolvePublished` waits for the other ranks.
+        if reduction == .published { return lastStats = Stats() }
         timeline?.begin(.wait, network: timelineNetwork)
         let waitStart = monotonicSeconds()
         let (timings, duringBackward) = averaging.finish()
@@ -379,10 +375,13 @@ public final class DataParallel {
         lastStats = stats
     }
 
+    /// Hands bucket `b` to `averaging`, or for an update that averages in its pass publishes
+    /// it (after its out-of-bound flag, if raised) for the other ranks' updates to read.
     private func launch(_ b: Int, _ averaging: BucketAveraging) {
         nextToLaunch = b + 1
-        if reduction == .published && !parameters.gradientsWithinCheckedBound(bucketParameters[b]) { shared?.publishOutOfBound() }
-        averaging.launch(b, buckets[b])
+        guard reduction == .published, let shared else { return averaging.launch(b, buckets[b]) }
+        if !parameters.gradientsWithinCheckedBound(bucketParameters[b]) { shared.publishOutOfBound() }
+        shared.publishReady(b)
     }
 
     /// Test faults (`TestHooks`) due in this synchronised step: sleeps now for a stall; returns

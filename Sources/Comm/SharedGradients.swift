@@ -138,8 +138,8 @@ final class SharedGradients: @unchecked Sendable {
         (0..<size).allSatisfy { q in q == rank || Int32(bitPattern: ddp_flag_load(ready[q] + b) &- step) >= 0 }
     }
 
-    /// Averages this rank's chunk of bucket `b` in every arena once every rank has marked `b`
-    /// final. Called for each bucket in order, from one thread.
+    /// Averages this rank's chunk of bucket `b` (into every arena, or with `scatterOnly` into
+    /// this rank's) once every rank has marked `b` final. Called for each bucket in order, from one thread.
     func average(bucket b: Int) {
         let range = buckets[b], s = step
         monitor.setPhase(label, bucket: b, of: buckets.count)
@@ -217,7 +217,7 @@ final class SharedGradients: @unchecked Sendable {
 
     /// Averages `count` elements from `start` over the arenas in rank order — arena[0] +=
     /// arena[1] + …, then × 1/N — and stores the average into every arena, or with `scatterOnly`
-    /// into this rank's; blocks stay small enough for L1 between the passes, and two ranks take
+    /// into this rank's (and, past two ranks, arena 0, the accumulator); blocks stay small enough for L1 between the passes, and two ranks take
     /// one pass. Returns whether every average is finite.
     private func sumInRankOrder(from start: Int, count: Int) -> Bool {
         let inverse = 1 / Float(size), block = 4096
